@@ -1,0 +1,14 @@
+"""Settings for the pytest suite (see [tool.pytest.ini_options] in pyproject.toml).
+
+The database follows base: SQLite by default, PostgreSQL when DATABASE_URL is set
+(pytest-django then creates and drops test_<name>)."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789abcdef"
+
+# Argon2 is deliberately slow; tests hash many passwords.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,7 @@
+"""Root URL configuration; each app brings its own urls module."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("jifen.web.urls")),
+]

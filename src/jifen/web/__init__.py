@@ -1,0 +1,1 @@
+"""Public pages of the site (home page) and the health endpoints."""

@@ -1,0 +1,44 @@
+"""Health endpoints for load balancers and monitoring.
+
+/healthz/live: the process answers (no dependencies touched).
+/healthz/ready: the process can serve, i.e. the database answers a query.
+"""
+
+import logging
+
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+
+def check_database(alias: str = "default") -> dict[str, str]:
+    """Run a trivial query; on failure return the error's type only (details go to the log,
+    since connection errors can name hosts and users)."""
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure means "not ready"
+        logger.exception("readiness check: database %r failed", alias)
+        return {"status": "error", "error": type(exc).__name__}
+    return {"status": "ok"}
+
+
+@never_cache
+@require_safe
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def ready(request: HttpRequest) -> JsonResponse:
+    checks = {"database": check_database()}
+    ok = all(check["status"] == "ok" for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks},
+        status=200 if ok else 503,
+    )

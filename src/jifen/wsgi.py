@@ -1,0 +1,12 @@
+"""WSGI entry point.
+
+Defaults to production settings, so that a server never runs with DEBUG by accident.
+"""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jifen.settings.production")
+
+application = get_wsgi_application()

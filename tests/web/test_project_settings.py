@@ -1,0 +1,160 @@
+"""Settings: database selection, base defaults, test and production variants."""
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.utils import timezone
+
+from jifen.settings import base
+from jifen.settings.base import database_config
+
+STRONG_KEY = "k3Y-" + "".join(chr(c) for c in range(ord("A"), ord("z"))) + "-9f8e7d6c5b4a"
+PRODUCTION_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "BEHIND_TLS_PROXY")
+
+
+# --- database selection ----------------------------------------------------------------------
+
+
+def test_database_url_selects_postgresql(tmp_path: Path) -> None:
+    config = database_config(
+        {"DATABASE_URL": "postgres://jifen:s3cret@db.example:5433/jifen_prod"}, tmp_path
+    )
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("jifen_prod", "jifen", "s3cret")
+    assert (config["HOST"], config["PORT"]) == ("db.example", 5433)
+
+
+def test_postgresql_scheme_is_accepted_too(tmp_path: Path) -> None:
+    config = database_config({"DATABASE_URL": "postgresql://postgres@127.0.0.1/test"}, tmp_path)
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["NAME"] == "test"
+
+
+@pytest.mark.parametrize("environ", [{}, {"DATABASE_URL": ""}, {"DATABASE_URL": "  "}])
+def test_without_database_url_sqlite_file_under_var(tmp_path: Path, environ: dict) -> None:
+    config = database_config(environ, tmp_path)
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == tmp_path / "jifen.sqlite3"
+
+
+def test_default_sqlite_file_is_in_the_repositorys_var_folder(repo_root: Path) -> None:
+    if "JIFEN_VAR_DIR" in os.environ:
+        pytest.skip("JIFEN_VAR_DIR moves the var folder")
+    var_dir = base.VAR_DIR
+    assert var_dir == repo_root / "var"
+
+
+@pytest.mark.django_db
+def test_connected_database_matches_database_url() -> None:
+    """Proves the PostgreSQL CI run really runs on PostgreSQL (and the default one on SQLite)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    if not url:
+        assert connection.vendor == "sqlite"
+    elif url.startswith(("postgres://", "postgresql://")):
+        assert connection.vendor == "postgresql"
+        # pytest-django's own test database, never the real one.
+        assert connection.settings_dict["NAME"] == "test_" + urlparse(url).path.lstrip("/")
+    else:
+        pytest.skip(f"no expectation for {urlparse(url).scheme}")
+
+
+# --- base defaults -----------------------------------------------------------------------------
+
+
+def test_locale_and_time_zone() -> None:
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.USE_TZ is True
+    assert timezone.get_current_timezone_name() == "Asia/Shanghai"
+
+
+def test_base_hashes_passwords_with_argon2() -> None:
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    hasher = Argon2PasswordHasher()  # encode() fails when argon2-cffi is missing
+    encoded = hasher.encode("correct horse battery staple", hasher.salt())
+    assert encoded.startswith("argon2$")
+    assert hasher.verify("correct horse battery staple", encoded)
+
+
+def test_test_settings_use_a_fast_hasher() -> None:
+    assert make_password("whatever").startswith("md5$")
+
+
+def test_session_idle_timeout_is_30_minutes() -> None:
+    assert settings.SESSION_COOKIE_AGE == 1800
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+# --- production --------------------------------------------------------------------------------
+
+
+def load_production(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    """Import jifen.settings.production afresh with exactly the given production variables."""
+    for name in PRODUCTION_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delitem(sys.modules, "jifen.settings.production", raising=False)
+    return importlib.import_module("jifen.settings.production")
+
+
+def test_production_requires_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_production(monkeypatch, ALLOWED_HOSTS="jifen.example.cn")
+
+
+def test_production_rejects_a_weak_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_production(monkeypatch, SECRET_KEY="short", ALLOWED_HOSTS="jifen.example.cn")
+
+
+def test_production_requires_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
+        load_production(monkeypatch, SECRET_KEY=STRONG_KEY)
+
+
+def test_production_with_secrets_is_locked_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    production = load_production(
+        monkeypatch, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn, www.jifen.example.cn"
+    )
+    assert production.DEBUG is False
+    assert production.SECRET_KEY == STRONG_KEY
+    assert production.ALLOWED_HOSTS == ["jifen.example.cn", "www.jifen.example.cn"]
+    assert production.SECURE_HSTS_SECONDS >= 31536000
+    assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert not hasattr(production, "SECURE_PROXY_SSL_HEADER")
+
+
+def test_check_deploy_is_clean_with_production_settings(repo_root: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(repo_root / "manage.py"),
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+            "--settings=jifen.settings.production",
+        ],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout

@@ -1,0 +1,43 @@
+"""/healthz/live and /healthz/ready."""
+
+import pytest
+from django.db import OperationalError, connections
+from django.test import Client
+
+
+def test_live_answers_ok_without_touching_the_database(client: Client) -> None:
+    # No django_db mark: pytest-django makes any database access an error here.
+    response = client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok"}
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_live_refuses_post(client: Client) -> None:
+    assert client.post("/healthz/live").status_code == 405
+
+
+@pytest.mark.django_db
+def test_ready_checks_the_database(client: Client) -> None:
+    response = client.get("/healthz/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": {"status": "ok"}}}
+
+
+@pytest.mark.django_db
+def test_ready_reports_503_when_the_database_fails(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_cursor(*args: object, **kwargs: object) -> None:
+        raise OperationalError('could not connect to server at "db.internal" (10.0.0.5)')
+
+    monkeypatch.setattr(connections["default"], "cursor", broken_cursor)
+    response = client.get("/healthz/ready")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "checks": {"database": {"status": "error", "error": "OperationalError"}},
+    }
+    # Connection details stay in the log, not in a public response.
+    assert b"db.internal" not in response.content
