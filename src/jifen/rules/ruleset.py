@@ -1,0 +1,375 @@
+"""Rule sets: the policy's numbers, read from dated data files and compiled for fast scoring.
+
+A rule set is a TOML file in ``rulesets/``. A file may ``extends`` another and override only
+what differs (tables merge key by key; lists and values replace). Each indicator table carries
+``reference`` and ``since``; dated values (the housing cap's rounding) carry ``from_year``.
+
+Compiling turns every rate into an integer numerator over one common denominator, so that
+scoring needs no fractions at run time yet stays exact.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .months import parse_month
+
+INDICATORS = (
+    "employment",
+    "housing",
+    "education",
+    "study_deduction",
+    "area",
+    "innovation",
+    "tax",
+    "age",
+    "honours",
+    "law",
+)
+HOUSING_KINDS = ("owned", "rented", "dormitory")
+ROUNDING_MODES = ("half_up", "ceiling")
+
+
+class RuleSetError(ValueError):
+    """A rule set is unknown, or its data file is inconsistent."""
+
+
+def _cents(value: Any, where: str) -> int:
+    """Points as whole hundredths; the data must not carry more precision than that."""
+    exact = Fraction(str(value))
+    cents = exact * 100
+    if cents.denominator != 1:
+        raise RuleSetError(f"{where}: {value} has more than 2 decimals")
+    return int(cents)
+
+
+def _fraction(value: Any, where: str) -> Fraction:
+    try:
+        return Fraction(str(value))
+    except (ValueError, ZeroDivisionError) as exc:
+        raise RuleSetError(f"{where}: not a number: {value!r}") from exc
+
+
+def _whole_if_possible(value: Fraction) -> int | Fraction:
+    return value.numerator if value.denominator == 1 else value
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class YearOffsetDate:
+    """A date given relative to the application year Y, e.g. Y-1-01-01."""
+
+    year_offset: int
+    month: int
+    day: int
+
+    def resolve(self, year: int) -> tuple[int, int, int]:
+        return (year + self.year_offset, self.month, self.day)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundDates:
+    """The dates of one round (application year) under one rule set."""
+
+    year: int
+    cutoff: int  # month index of the statistics cut-off month
+    age_reference: tuple[int, int, int]
+    lookback_start: int  # dates as YYYYMMDD integers, both ends included
+    lookback_end: int
+    cap_rounding: str
+
+    @property
+    def age_reference_label(self) -> str:
+        y, m, d = self.age_reference
+        return f"{y:04d}-{m:02d}-{d:02d}"
+
+    @property
+    def lookback_label(self) -> str:
+        s, e = self.lookback_start, self.lookback_end
+        return (
+            f"{s // 10000:04d}-{s // 100 % 100:02d}-{s % 100:02d}.."
+            f"{e // 10000:04d}-{e // 100 % 100:02d}-{e % 100:02d}"
+        )
+
+
+# eq=False: compared and hashed by identity, so that per-year dates can be cached.
+@dataclass(frozen=True, slots=True, eq=False)
+class RuleSet:
+    id: str
+    version: str
+    title: str
+    first_year: int
+    reference: str
+    data: dict[str, Any] = field(repr=False)
+
+    # dates
+    cutoff: YearOffsetDate
+    age_reference: YearOffsetDate
+    earliest_month: int
+    lookback_start: YearOffsetDate
+    lookback_end: YearOffsetDate
+
+    # eligibility
+    residence_permit_required: bool
+    criminal_record_excludes: bool
+    retirement_age: dict[str, int]
+    continuity_months: int
+    continuity_max_back_paid: int
+
+    # exact rates: numerator over `denominator`
+    denominator: int
+    employment_rate: Fraction
+    employment_num: int
+    housing_precedence: tuple[str, ...]
+    housing_rate: dict[str, Fraction]
+    housing_num: dict[str, int]
+    housing_cap_rate: Fraction
+    housing_cap_num: int
+    cap_rounding: tuple[tuple[int, str], ...]
+
+    education_tiers: tuple[str, ...]
+    education_with: dict[str, int]  # cents
+    education_alone: dict[str, int]  # cents
+    study_cap_by_points: dict[int, int]  # cents -> cents
+    study_full_time_only: bool
+
+    area_from: int
+    area_home_kinds: frozenset[str]
+    area_both_per_year: int  # cents
+    area_home_per_year: int
+    area_both_cap: int
+    area_home_cap: int
+    area_cap: int
+    area_require_home_out_at_cutoff: bool
+
+    innovation_items: dict[str, int]  # cents
+    innovation_cap: int
+
+    tax_formula: str
+    tax_year_offsets: tuple[int, ...]
+    tax_threshold: int | Fraction  # an int when whole: comparing ints and floats is cheaper
+    tax_points_per_year: int  # cents (per_year)
+    tax_points: int  # cents (average)
+    tax_cap: int
+    tax_offence_points: int
+
+    age_bands: tuple[tuple[int, int], ...]  # (highest age, cents)
+    age_otherwise: int
+
+    honours_points: int
+    honour_codes: dict[str, str]
+    law_detention_points: int
+
+    districts: frozenset[str]
+    central_districts: frozenset[str]
+
+    ranking_method: str
+    quota: int
+
+    references: dict[str, str]
+    names: dict[str, str]
+
+    def dates(self, year: int) -> RoundDates:
+        return _round_dates(self, year)
+
+    def cap_rounding_for(self, year: int) -> str:
+        mode = self.cap_rounding[0][1]
+        for from_year, candidate in self.cap_rounding:
+            if year >= from_year:
+                mode = candidate
+        return mode
+
+
+@cache
+def _round_dates(rule_set: RuleSet, year: int) -> RoundDates:
+    cy, cm, _ = rule_set.cutoff.resolve(year)
+    ls = rule_set.lookback_start.resolve(year)
+    le = rule_set.lookback_end.resolve(year)
+    return RoundDates(
+        year=year,
+        cutoff=cy * 12 + cm - 1,
+        age_reference=rule_set.age_reference.resolve(year),
+        lookback_start=ls[0] * 10000 + ls[1] * 100 + ls[2],
+        lookback_end=le[0] * 10000 + le[1] * 100 + le[2],
+        cap_rounding=rule_set.cap_rounding_for(year),
+    )
+
+
+def _offset_date(table: dict[str, Any], where: str) -> YearOffsetDate:
+    try:
+        return YearOffsetDate(
+            int(table["year_offset"]), int(table["month"]), int(table.get("day", 1))
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RuleSetError(f"{where}: expected {{year_offset, month, day}}") from exc
+
+
+def _read(name: str) -> dict[str, Any]:
+    try:
+        text = resources.files(__package__).joinpath("rulesets", f"{name}.toml").read_text("utf-8")
+    except FileNotFoundError:
+        raise RuleSetError(f"unknown rule set {name!r}") from None
+    data = tomllib.loads(text)
+    parent = data.pop("extends", None)
+    if parent:
+        data = _merge(_read(parent), data)
+    return data
+
+
+def compile_rule_set(data: dict[str, Any]) -> RuleSet:
+    """Check a merged rule-set table and compile it; errors name the offending key."""
+    rid = data["id"]
+    ind = data["indicators"]
+    dates = data["dates"]
+    elig = data["eligibility"]
+    housing = ind["housing"]
+    tax = ind["tax"]
+    area = ind["area"]
+    edu = ind["education"]
+
+    employment_rate = _fraction(
+        ind["employment"]["points_per_month"], "employment.points_per_month"
+    )
+    housing_rate = {
+        kind: _fraction(housing["points_per_month"][kind], f"housing.points_per_month.{kind}")
+        for kind in HOUSING_KINDS
+    }
+    cap_rate = _fraction(housing["cap_per_insured_month"], "housing.cap_per_insured_month")
+    rates = [employment_rate, cap_rate, *housing_rate.values()]
+    denominator = math.lcm(*(r.denominator for r in rates))
+
+    precedence = tuple(housing["precedence"])
+    if sorted(precedence) != sorted(HOUSING_KINDS):
+        raise RuleSetError(f"{rid}: housing.precedence must order {HOUSING_KINDS}")
+    cap_rounding = tuple(
+        sorted((int(row["from_year"]), str(row["mode"])) for row in housing["cap_rounding"])
+    )
+    for _, mode in cap_rounding:
+        if mode not in ROUNDING_MODES:
+            raise RuleSetError(f"{rid}: housing.cap_rounding: unknown mode {mode!r}")
+    if tax["formula"] not in ("per_year", "average"):
+        raise RuleSetError(f"{rid}: tax.formula must be per_year or average")
+    tiers = tuple(edu["tiers"])
+
+    return RuleSet(
+        id=rid,
+        version=str(data["version"]),
+        title=data["title"],
+        first_year=int(data["first_year"]),
+        reference=data["reference"],
+        data=data,
+        cutoff=_offset_date(dates["cutoff"], "dates.cutoff"),
+        age_reference=_offset_date(dates["age_reference"], "dates.age_reference"),
+        earliest_month=parse_month(dates["earliest_month"]),
+        lookback_start=_offset_date(dates["lookback_start"], "dates.lookback_start"),
+        lookback_end=_offset_date(dates["lookback_end"], "dates.lookback_end"),
+        residence_permit_required=bool(elig["residence_permit_required"]),
+        criminal_record_excludes=bool(elig["criminal_record_excludes"]),
+        retirement_age={k: int(v) for k, v in elig["retirement_age"].items()},
+        continuity_months=int(elig["continuity_months"]),
+        continuity_max_back_paid=int(elig["continuity_max_back_paid"]),
+        denominator=denominator,
+        employment_rate=employment_rate,
+        employment_num=int(employment_rate * denominator),
+        housing_precedence=precedence,
+        housing_rate=housing_rate,
+        housing_num={k: int(r * denominator) for k, r in housing_rate.items()},
+        housing_cap_rate=cap_rate,
+        housing_cap_num=int(cap_rate * denominator),
+        cap_rounding=cap_rounding,
+        education_tiers=tiers,
+        education_with={t: _cents(edu["with"][t], f"education.with.{t}") for t in tiers},
+        education_alone={t: _cents(edu["alone"][t], f"education.alone.{t}") for t in tiers},
+        study_cap_by_points={
+            _cents(k, "study_deduction.cap_by_points"): _cents(
+                v, f"study_deduction.cap_by_points.{k}"
+            )
+            for k, v in ind["study_deduction"]["cap_by_points"].items()
+        },
+        study_full_time_only=bool(ind["study_deduction"]["full_time_only"]),
+        area_from=parse_month(area["from_month"]),
+        area_home_kinds=frozenset(area["home_kinds"]),
+        area_both_per_year=_cents(
+            area["both_out_points_per_year"], "area.both_out_points_per_year"
+        ),
+        area_home_per_year=_cents(
+            area["home_out_points_per_year"], "area.home_out_points_per_year"
+        ),
+        area_both_cap=_cents(area["both_out_cap"], "area.both_out_cap"),
+        area_home_cap=_cents(area["home_out_cap"], "area.home_out_cap"),
+        area_cap=_cents(area["cap"], "area.cap"),
+        area_require_home_out_at_cutoff=bool(area["require_home_out_at_cutoff"]),
+        innovation_items={
+            code: _cents(points, f"innovation_items.{code}")
+            for code, points in data["innovation_items"].items()
+            if code != "reference"
+        },
+        innovation_cap=_cents(ind["innovation"]["cap"], "innovation.cap"),
+        tax_formula=tax["formula"],
+        tax_year_offsets=tuple(int(o) for o in tax["year_offsets"]),
+        tax_threshold=_whole_if_possible(_fraction(tax["threshold_yuan"], "tax.threshold_yuan")),
+        tax_points_per_year=_cents(tax.get("points_per_year", 0), "tax.points_per_year"),
+        tax_points=_cents(tax.get("points", 0), "tax.points"),
+        tax_cap=_cents(tax["cap"], "tax.cap"),
+        tax_offence_points=_cents(tax["offence_points"], "tax.offence_points"),
+        age_bands=tuple((int(a), _cents(p, "age.bands")) for a, p in ind["age"]["bands"]),
+        age_otherwise=_cents(ind["age"]["otherwise"], "age.otherwise"),
+        honours_points=_cents(ind["honours"]["points"], "honours.points"),
+        honour_codes=dict(ind["honours"]["codes"]),
+        law_detention_points=_cents(ind["law"]["detention_points"], "law.detention_points"),
+        districts=frozenset(data["districts"]["all"]),
+        central_districts=frozenset(data["districts"]["central"]),
+        ranking_method=data["ranking"]["method"],
+        quota=int(data["ranking"]["quota"]),
+        references={code: ind[code]["reference"] for code in INDICATORS},
+        names={code: ind[code]["name"] for code in INDICATORS},
+    )
+
+
+@cache
+def load_rule_set(name: str) -> RuleSet:
+    """The rule set called ``name`` (e.g. ``beijing-2020``), compiled; cached."""
+    try:
+        return compile_rule_set(_read(name))
+    except KeyError as exc:
+        raise RuleSetError(f"{name}: missing key {exc.args[0]!r} in the rule set data") from exc
+
+
+@cache
+def available_rule_sets() -> tuple[str, ...]:
+    folder = resources.files(__package__).joinpath("rulesets")
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+
+
+def newest_rule_set() -> RuleSet:
+    """The rule set that starts latest (used for code tables when a profile names none)."""
+    return max((load_rule_set(n) for n in available_rule_sets()), key=lambda rs: rs.first_year)
+
+
+@cache
+def rule_set_name_for_year(year: int) -> str:
+    """The rule set in force for a year: the newest whose first year is not after it."""
+    best: RuleSet | None = None
+    for name in available_rule_sets():
+        rs = load_rule_set(name)
+        if rs.first_year <= year and (best is None or rs.first_year > best.first_year):
+            best = rs
+    if best is None:
+        earliest = min(load_rule_set(n).first_year for n in available_rule_sets())
+        raise RuleSetError(f"no rule set for application year {year} (the earliest is {earliest})")
+    return best.id

@@ -1,0 +1,114 @@
+"""The shape of a profile: its keys and codes, the validated Profile, and ProfileError."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .ruleset import RoundDates, RuleSet
+
+PROFILE_FORMAT = "jifen.profile/1"
+
+_TOP_KEYS = frozenset(
+    {
+        "format",
+        "application_year",
+        "rule_set",
+        "application_no",
+        "person",
+        "social_insurance",
+        "housing",
+        "employment",
+        "education",
+        "innovation",
+        "tax",
+        "honours",
+        "violations",
+    }
+)
+_PERSON_KEYS = frozenset(
+    {
+        "id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "female_cadre",
+        "residence_permit",
+        "criminal_record",
+    }
+)
+_INSURANCE_KEYS = frozenset({"from", "to", "back_paid"})
+_HOUSING_KEYS = frozenset({"kind", "from", "to", "district"})
+_EMPLOYMENT_KEYS = frozenset({"from", "to", "district"})
+_EDUCATION_KEYS = frozenset({"level", "degree", "full_time", "from", "to"})
+_VIOLATION_KEYS = frozenset({"kind", "date"})
+VIOLATION_KINDS = ("administrative_detention", "tax_offence")
+DEGREES = ("bachelor", "master", "doctor")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be scored; ``errors`` lists ``"field.path: message"`` strings."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class Profile:
+    """A validated profile: months as indices, dates as YYYYMMDD integers."""
+
+    __slots__ = (
+        "application_no",
+        "birth",
+        "criminal_record",
+        "dates",
+        "education",
+        "employment",
+        "female_cadre",
+        "honours",
+        "housing",
+        "id_number",
+        "innovation",
+        "insurance",
+        "name",
+        "residence_permit",
+        "rule_set",
+        "sex",
+        "tax",
+        "violations",
+        "year",
+    )
+
+    year: int
+    rule_set: RuleSet
+    dates: RoundDates
+    application_no: str | None
+    id_number: str
+    name: str | None
+    sex: str
+    birth: tuple[int, int, int]
+    female_cadre: bool
+    residence_permit: bool
+    criminal_record: bool
+    # (first month, last month, back-paid months)
+    insurance: list[tuple[int, int, tuple[int, ...]]]
+    # (kind, first, last, district)
+    housing: list[tuple[str, int, int, str]]
+    # (first, last, district)
+    employment: list[tuple[int, int, str]]
+    # (level, degree, full_time, first, last)
+    education: list[tuple[str | None, str | None, bool, int, int]]
+    innovation: list[str]
+    tax: dict[int, int | float]
+    honours: list[str]
+    # (kind, YYYYMMDD)
+    violations: list[tuple[str, int]]
+
+
+def parse_date(text: str) -> tuple[int, int, int]:
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}")
+    try:
+        parsed = date(int(text[:4]), int(text[5:7]), int(text[8:]))
+    except ValueError:
+        raise ValueError(f"not a valid date: {text!r}") from None
+    return parsed.year, parsed.month, parsed.day
