@@ -1,0 +1,1 @@
+"""A deliberately naive, month-by-month scoring oracle, written from the spec text alone."""

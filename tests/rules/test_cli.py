@@ -1,0 +1,176 @@
+"""`jifen score` as the spec's command section describes it: formats, order, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jifen.rules.batch import score_stream
+
+from .profiles import spec_example
+
+JIFEN = [sys.executable, "-m", "jifen.cli"]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*JIFEN, *args], input=stdin, capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def profile_file(tmp_path: Path) -> Path:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(spec_example(), ensure_ascii=False, indent=2), "utf-8")
+    return path
+
+
+def test_single_profile_prints_the_result(profile_file: Path) -> None:
+    done = run("score", str(profile_file))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["format"] == "jifen.result/1"
+    assert result["application_no"] == "252984"
+    assert result["rule_set"] == "beijing-2020"
+    assert result["eligible"] is True
+    assert result["reasons"] == []
+    assert result["total"] == 133.42
+    assert list(result["indicators"]) == [
+        "employment", "housing", "education", "study_deduction", "area",
+        "innovation", "tax", "age", "honours", "law",
+    ]  # fmt: skip
+    assert result["indicators"]["employment"] == 70.5
+    assert result["indicators"]["housing"] == 15.92
+    assert [e["indicator"] for e in result["explanation"]] == list(result["indicators"])
+    housing = result["explanation"][1]
+    assert housing["basis"] == "owned 144 months × 1/12 = 12.00; rented 94 months × 1/24 = 3.92"
+    assert housing["reference"] == "京政办发〔2020〕9号"
+
+
+def test_standard_input(profile_file: Path) -> None:
+    done = run("score", "-", stdin=profile_file.read_bytes())
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["total"] == 133.42
+
+
+def test_rule_set_override(profile_file: Path) -> None:
+    done = run("score", "--rule-set", "beijing-2016", str(profile_file))
+    assert done.returncode == 0
+    result = json.loads(done.stdout)
+    assert result["rule_set"] == "beijing-2016"
+    # 2016: area from 2017-01, 60 both-out months → 5 × 4 = 20, capped at 12; the rest as 2020.
+    assert result["indicators"]["area"] == 12.0
+    assert result["total"] == 133.42
+
+
+def test_invalid_single_profile_exits_1_naming_the_field(tmp_path: Path) -> None:
+    bad = spec_example()
+    bad["housing"][1]["district"] = "通县"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad, ensure_ascii=False), "utf-8")
+    done = run("score", str(path))
+    assert done.returncode == 1
+    error = json.loads(done.stdout)
+    assert error["format"] == "jifen.error/1"
+    assert error["errors"] == ["housing[1].district: unknown district '通县'"]
+    assert "housing[1].district" in done.stderr.decode()
+
+
+def test_jsonl_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
+    lines = []
+    for i in range(5):
+        lines.append(json.dumps(spec_example(application_no=str(i)), ensure_ascii=False))
+    lines[1] = "{not json"
+    broken = spec_example(application_no="3")
+    broken["person"]["sex"] = "M"
+    lines[3] = json.dumps(broken, ensure_ascii=False)
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    done = run("score", "--jsonl", str(path))
+    assert done.returncode == 1
+    out = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert len(out) == 5
+    assert [o.get("application_no") for o in out] == ["0", None, "2", None, "4"]
+    assert out[1]["format"] == "jifen.error/1" and out[1]["line"] == 2
+    assert "not valid JSON" in out[1]["errors"][0]
+    assert out[3] == {
+        "format": "jifen.error/1",
+        "line": 4,
+        "errors": ["person.sex: 'M' does not agree with the identity number"],
+    }
+    assert "2 of 5 profiles rejected" in done.stderr.decode()
+
+
+def test_jsonl_all_good_exits_0_and_skips_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    one = json.dumps(spec_example(), ensure_ascii=False)
+    path.write_text(f"{one}\n\n{one}\n", "utf-8")
+    done = run("score", "--jsonl", str(path))
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == 2
+
+
+def test_jsonl_from_standard_input_with_line_numbers() -> None:
+    good = json.dumps(spec_example(), ensure_ascii=False)
+    done = run("score", "--jsonl", "-", stdin=f"{good}\n[]\n".encode())
+    assert done.returncode == 1
+    second = json.loads(done.stdout.splitlines()[1])
+    assert second["line"] == 2
+    assert second["errors"] == ["profile: expected a JSON object, got a list"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("score",),
+        ("score", "--rule-set", "beijing-1999", "x.json"),
+        ("score", "/no/such/file.json"),
+        ("score", "--workers", "0", "--jsonl", "-"),
+        ("frobnicate",),
+    ],
+)
+def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
+    done = run(*args, stdin=b"")
+    assert done.returncode == 2, done.stderr
+
+
+def test_output_file_is_written_whole(tmp_path: Path, profile_file: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(json.dumps(spec_example()).encode() + b"\n")
+    done = run("score", "--jsonl", str(src), "-o", str(target))
+    assert done.returncode == 0
+    assert json.loads(target.read_text())["total"] == 133.42
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "profile.json"]
+
+
+def test_parallel_scoring_matches_serial_in_order() -> None:
+    """Many small blocks through worker processes come back in input order."""
+    lines = []
+    for i in range(300):
+        profile = spec_example(application_no=str(i))
+        profile["social_insurance"][0]["from"] = f"{1998 + i % 20}-{i % 12 + 1:02d}"
+        lines.append(json.dumps(profile, ensure_ascii=False).encode())
+    lines[77] = b'{"format": "jifen.profile/1"}'
+    data = b"\n".join(lines) + b"\n"
+    serial, parallel = io.BytesIO(), io.BytesIO()
+    s1 = score_stream(io.BytesIO(data), serial, workers=1)
+    s2 = score_stream(io.BytesIO(data), parallel, workers=2, block_bytes=4096)
+    assert serial.getvalue() == parallel.getvalue()
+    assert (s1.lines, s1.failed) == (s2.lines, s2.failed) == (300, 1)
+    out = serial.getvalue().splitlines()
+    assert json.loads(out[77])["line"] == 78
+    assert json.loads(out[299])["application_no"] == "299"
+
+
+def test_block_boundaries_never_split_a_line() -> None:
+    one = json.dumps(spec_example(), ensure_ascii=False).encode()
+    data = b"\n".join([one] * 10)  # no final newline
+    for size in (7, 100, len(one), len(one) + 1, 1 << 20):
+        sink = io.BytesIO()
+        stats = score_stream(io.BytesIO(data), sink, workers=1, block_bytes=size)
+        assert (stats.lines, stats.failed) == (10, 0), size
+        assert len(sink.getvalue().splitlines()) == 10
