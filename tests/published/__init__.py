@@ -1,0 +1,1 @@
+"""Tests against the published lists of settled applicants (../shared/data)."""
