@@ -174,3 +174,28 @@ def test_block_boundaries_never_split_a_line() -> None:
         stats = score_stream(io.BytesIO(data), sink, workers=1, block_bytes=size)
         assert (stats.lines, stats.failed) == (10, 0), size
         assert len(sink.getvalue().splitlines()) == 10
+
+
+def test_workers_reading_a_file_by_ranges_match_serial(tmp_path: Path) -> None:
+    """From a regular file each worker reads its own byte range; errors keep file line numbers."""
+    lines = []
+    for i in range(400):
+        profile = spec_example(application_no=str(i))
+        profile["housing"][0]["to"] = f"2009-{i % 12 + 1:02d}"
+        lines.append(json.dumps(profile, ensure_ascii=False).encode())
+    for bad in (0, 133, 134, 399):
+        lines[bad] = b'{"format": "jifen.profile/1", "line": %d}' % bad
+    lines[250] = b""
+    data = b"\n".join(lines)  # no final newline
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(data)
+    serial = io.BytesIO()
+    expected = score_stream(io.BytesIO(data), serial, workers=1)
+    for block in (500, 4096, 100_000):
+        parallel = io.BytesIO()
+        with path.open("rb") as source:
+            stats = score_stream(source, parallel, workers=2, block_bytes=block)
+        assert parallel.getvalue() == serial.getvalue(), block
+        assert (stats.lines, stats.failed) == (expected.lines, expected.failed) == (399, 4)
+    errors = [json.loads(x) for x in serial.getvalue().splitlines() if b"jifen.error" in x]
+    assert [e["line"] for e in errors] == [1, 134, 135, 400]

@@ -1,4 +1,4 @@
-"""The optimistic reader and the full validator accept the same profiles and read them alike."""
+"""The optimistic bytes reader and the full validator accept the same profiles alike."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import copy
 import random
 from typing import Any
 
+import orjson
 import pytest
 
-from jifen.rules import ProfileError
-from jifen.rules.profile import validate_profile_fully
-from jifen.rules.profile_fast import read_profile_fast
+from jifen.rules import ProfileError, validate_profile
+from jifen.rules.profile_fast import read_profile_json
 from tests.oracle.random_profiles import random_profile
 
 from .profiles import spec_example
@@ -54,9 +54,10 @@ def _state(profile: Any) -> dict[str, Any]:
 
 
 def _agree(data: Any, rule_set: str | None = None) -> None:
-    fast = read_profile_fast(data, rule_set)
+    line = orjson.dumps(data)
+    fast = read_profile_json(line, rule_set)
     try:
-        full = validate_profile_fully(data, rule_set)
+        full = validate_profile(orjson.loads(line), rule_set)
     except ProfileError as exc:
         assert fast is None, f"fast reader accepted a profile the validator refuses: {exc.errors}"
         return
@@ -91,4 +92,23 @@ def test_lower_case_check_character_is_accepted() -> None:
     profile["application_year"] = 2000
     profile["rule_set"] = "beijing-2020"
     _agree(profile)
-    assert read_profile_fast(profile).id_number.endswith("X")  # type: ignore[union-attr]
+    fast = read_profile_json(orjson.dumps(profile))
+    assert fast is not None and fast.id_number.endswith("X")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"", b"{", b"[]", b"null", b'{"format": "jifen.profile/1"}', b"\xff\xfe", b"1e999"],
+)
+def test_garbage_is_left_to_the_full_validator(line: bytes) -> None:
+    assert read_profile_json(line) is None
+
+
+def test_duplicate_keys_read_alike() -> None:
+    text = orjson.dumps(spec_example()).decode()
+    doubled = text.replace(
+        '"application_year":2022', '"application_year":2019,"application_year":2022'
+    )
+    fast = read_profile_json(doubled.encode())
+    full = validate_profile(orjson.loads(doubled))
+    assert fast is not None and fast.year == full.year == 2022

@@ -12,7 +12,6 @@ from typing import Any
 
 from .identity import birth_date_of, identity_problem, sex_of
 from .months import parse_month
-from .profile_fast import read_profile_fast
 from .ruleset import (
     HOUSING_KINDS,
     RoundDates,
@@ -136,18 +135,16 @@ class _Checker:
 def _choose_rule_set(
     c: _Checker, data: dict[str, Any], year: int | None, explicit: str | None
 ) -> RuleSet | None:
-    name = explicit
-    field = "rule_set"
-    if name is None and "rule_set" in data:
-        value = data["rule_set"]
-        if type(value) is not str:
-            c.add("rule_set", f"expected a string, got {_type_name(value)}")
-            return None
-        name = value
+    own = data.get("rule_set")
+    if "rule_set" in data and type(own) is not str:
+        c.add("rule_set", f"expected a string, got {_type_name(own)}")
+        return None
+    # The caller's choice (a round's setting, --rule-set) wins over the profile's own.
+    name = explicit if explicit is not None else own
     if name is not None:
         if name not in available_rule_sets():
             known = ", ".join(available_rule_sets())
-            c.add(field, f"unknown rule set {name!r} (known: {known})")
+            c.add("rule_set", f"unknown rule set {name!r} (known: {known})")
             return None
         return load_rule_set(name)
     if year is None:
@@ -164,14 +161,6 @@ def validate_profile(data: Any, rule_set: str | None = None) -> Profile:
 
     ``rule_set`` names a rule set that overrides both the profile's and the year's.
     """
-    profile = read_profile_fast(data, rule_set)
-    if profile is not None:
-        return profile
-    return validate_profile_fully(data, rule_set)
-
-
-def validate_profile_fully(data: Any, rule_set: str | None = None) -> Profile:
-    """The full validator: reads everything and names every problem."""
     c = _Checker()
     if type(data) is not dict:
         raise ProfileError([f"profile: expected a JSON object, got {_type_name(data)}"])

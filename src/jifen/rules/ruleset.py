@@ -92,19 +92,8 @@ class RoundDates:
     lookback_start: int  # dates as YYYYMMDD integers, both ends included
     lookback_end: int
     cap_rounding: str
-
-    @property
-    def age_reference_label(self) -> str:
-        y, m, d = self.age_reference
-        return f"{y:04d}-{m:02d}-{d:02d}"
-
-    @property
-    def lookback_label(self) -> str:
-        s, e = self.lookback_start, self.lookback_end
-        return (
-            f"{s // 10000:04d}-{s // 100 % 100:02d}-{s % 100:02d}.."
-            f"{e // 10000:04d}-{e // 100 % 100:02d}-{e % 100:02d}"
-        )
+    age_reference_label: str  # for explanations: computed once per round, not per profile
+    lookback_label: str
 
 
 # eq=False: compared and hashed by identity, so that per-year dates can be cached.
@@ -200,14 +189,21 @@ def _round_dates(rule_set: RuleSet, year: int) -> RoundDates:
     cy, cm, _ = rule_set.cutoff.resolve(year)
     ls = rule_set.lookback_start.resolve(year)
     le = rule_set.lookback_end.resolve(year)
+    ar = rule_set.age_reference.resolve(year)
     return RoundDates(
         year=year,
         cutoff=cy * 12 + cm - 1,
-        age_reference=rule_set.age_reference.resolve(year),
+        age_reference=ar,
         lookback_start=ls[0] * 10000 + ls[1] * 100 + ls[2],
         lookback_end=le[0] * 10000 + le[1] * 100 + le[2],
         cap_rounding=rule_set.cap_rounding_for(year),
+        age_reference_label=_date_label(ar),
+        lookback_label=f"{_date_label(ls)}..{_date_label(le)}",
     )
+
+
+def _date_label(ymd: tuple[int, int, int]) -> str:
+    return f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}"
 
 
 def _offset_date(table: dict[str, Any], where: str) -> YearOffsetDate:
