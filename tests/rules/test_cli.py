@@ -197,5 +197,10 @@ def test_workers_reading_a_file_by_ranges_match_serial(tmp_path: Path) -> None:
             stats = score_stream(source, parallel, workers=2, block_bytes=block)
         assert parallel.getvalue() == serial.getvalue(), block
         assert (stats.lines, stats.failed) == (expected.lines, expected.failed) == (399, 4)
+        # Into a real file the workers spool their results and the kernel copies them.
+        target = tmp_path / f"out-{block}.jsonl"
+        with path.open("rb") as source, target.open("wb") as sink:
+            score_stream(source, sink, workers=2, block_bytes=block)
+        assert target.read_bytes() == serial.getvalue(), block
     errors = [json.loads(x) for x in serial.getvalue().splitlines() if b"jifen.error" in x]
     assert [e["line"] for e in errors] == [1, 134, 135, 400]

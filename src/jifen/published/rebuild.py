@@ -25,18 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-INDICATORS = (
-    "employment",
-    "housing",
-    "education",
-    "study_deduction",
-    "area",
-    "innovation",
-    "tax",
-    "age",
-    "honours",
-    "law",
-)
+from jifen.rules import INDICATORS  # the published columns, in the published order
 
 FILE_2020 = "beijing-settled-2020.csv"
 APPLICATION_YEAR = 2020

@@ -12,7 +12,9 @@ import io
 import itertools
 import multiprocessing
 import os
+import shutil
 import stat
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -186,12 +188,19 @@ def _regular_file(source: BinaryIO) -> int | None:
 
 
 def _range_task(
-    fd: int, start: int, end: int, block_function: BlockFunction, rule_set: str | None
-) -> tuple[bytes, int, int, int]:
+    fd: int,
+    start: int,
+    end: int,
+    block_function: BlockFunction,
+    rule_set: str | None,
+    spool: str | None,
+) -> tuple[bytes | str, int, int, int]:
     """Process the lines that start in ``[start, end)`` of the file; lines numbered from 1.
 
     Returns the output, profiles, failures and the number of lines the range held, so that
-    the parent can number error lines in the whole file.
+    the parent can number error lines in the whole file. With a ``spool`` folder, output
+    without errors is left in a file there and its path returned instead: the parent then has
+    the kernel copy it to the sink, and the results never pass through the parent either.
     """
     data = os.pread(fd, end - start, start)
     if start > 0 and os.pread(fd, 1, start - 1) != b"\n":
@@ -213,7 +222,29 @@ def _range_task(
         data += b"".join(tail)
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     out, n, failed = block_function(data, 1, rule_set) if data else (b"", 0, 0)
+    if spool is not None and not failed and out:
+        handle, path = tempfile.mkstemp(dir=spool)
+        with os.fdopen(handle, "wb") as spooled:
+            spooled.write(out)
+        return path, n, failed, lines
     return out, n, failed, lines
+
+
+def _sink_fd(sink: BinaryIO) -> int | None:
+    try:
+        return sink.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _copy_spooled(path: str, sink: BinaryIO, sink_fd: int) -> None:
+    sink.flush()
+    with open(path, "rb") as spooled:
+        size = os.fstat(spooled.fileno()).st_size
+        offset = 0
+        while offset < size:
+            offset += os.sendfile(sink_fd, spooled.fileno(), offset, size - offset)
+    os.unlink(path)
 
 
 def _renumber(out: bytes, offset: int) -> bytes:
@@ -242,21 +273,31 @@ def process_file(
     size = os.fstat(fd).st_size
     ranges = [(a, min(a + block_bytes, size)) for a in range(start, size, block_bytes)]
     before = 0  # lines in the ranges already written
-    with _pool(workers) as pool:
-        pending: deque = deque()
+    sink_fd = _sink_fd(sink)
+    spool = tempfile.mkdtemp(prefix="jifen-batch-") if sink_fd is not None else None
+    try:
+        with _pool(workers) as pool:
+            pending: deque = deque()
 
-        def write_next() -> None:
-            nonlocal before
-            out, n, failed, lines = pending.popleft().get()
-            if failed:
-                out = _renumber(out, before)
-            _write(sink, stats, (out, n, failed))
-            before += lines
+            def write_next() -> None:
+                nonlocal before
+                out, n, failed, lines = pending.popleft().get()
+                if isinstance(out, str):
+                    _copy_spooled(out, sink, sink_fd)  # type: ignore[arg-type]
+                    out = b""
+                elif failed:
+                    out = _renumber(out, before)
+                _write(sink, stats, (out, n, failed))
+                before += lines
 
-        for a, b in ranges:
-            pending.append(pool.apply_async(_range_task, (fd, a, b, block_function, rule_set)))
-            while len(pending) > workers * 2:
+            for a, b in ranges:
+                task = (fd, a, b, block_function, rule_set, spool)
+                pending.append(pool.apply_async(_range_task, task))
+                while len(pending) > workers * 2:
+                    write_next()
+            while pending:
                 write_next()
-        while pending:
-            write_next()
+    finally:
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
     return stats
