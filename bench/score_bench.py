@@ -8,7 +8,7 @@ Prints, for each size, the wall time and peak memory (the whole process tree) of
 and, on a sample, the ratio to a straightforward month-by-month implementation of the same
 rules (tests/oracle/month_by_month.py) run through the same pipeline.
 
-    .venv/bin/python bench/score_bench.py                       # 10k, 100k, 1M
+    .venv/bin/python bench/score_bench.py                       # 10k, 100k, 300k, 1M
     .venv/bin/python bench/score_bench.py --sizes 10000,100000 --oracle-sample 20000
 
 Profiles come from `jifen synth` (cached under bench/out/). Figures go to docs/benchmarks.md.
@@ -140,7 +140,7 @@ def time_copy(path: Path, output: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="10000,100000,300000,1000000")
     parser.add_argument("--year", type=int, default=2022)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count())

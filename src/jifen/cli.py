@@ -132,19 +132,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="Synthetic applicants (Faker zh_CN, valid identity numbers) whose scores "
         "resemble the published lists.",
     )
-    synth.add_argument("--applicants", type=int, required=True, metavar="N")
-    synth.add_argument("--year", type=int, required=True, metavar="Y", help="application year")
-    synth.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same output")
-    synth.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    synth.add_argument(
+        "--applicants", type=int, required=True, metavar="N", help="number of profiles to write"
+    )
+    synth.add_argument(
+        "--year", type=int, required=True, metavar="Y", help="application year (2018 onward)"
+    )
+    synth.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="the same seed gives the same bytes"
+    )
+    synth.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (complete or not at all), not stdout"
+    )
     synth.set_defaults(func=cmd_synth)
     return parser
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    # Imported here: Faker is slow to import and `jifen score` does not need it.
+    # Imported here: the generator's tables are slow to load and `jifen score` needs none.
     from jifen import synth
 
-    return synth.run(args)
+    try:
+        profiles = synth.generate(args.applicants, args.year, args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with _output(args.output) as sink:
+        synth.write_profiles(profiles, sink)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,47 @@
+"""Synthetic identity numbers: GB 11643 check digits, birth date and sex carried correctly."""
+
+from __future__ import annotations
+
+from random import Random
+
+import pytest
+
+from jifen.synth.identity import AreaCodes, IdentityFactory, check_digit, is_valid
+
+
+def test_standard_example() -> None:
+    # The worked example of GB 11643-1999 and the spec's example profile.
+    assert check_digit("11010519491231002") == "X"
+    assert is_valid("11010519491231002X")
+    assert is_valid("110105197601152347")
+    assert not is_valid("110105197601152346")
+    assert not is_valid("11010519760115234")
+    assert not is_valid("1101051976011523A7")
+
+
+@pytest.mark.parametrize("male", [True, False])
+def test_factory_numbers_are_valid_and_carry_birth_and_sex(male: bool) -> None:
+    factory = IdentityFactory()
+    rng = Random(7)
+    areas = set(factory.areas.codes)
+    for i in range(2000):
+        year, month, day = 1950 + i % 50, 1 + i % 12, 1 + i % 28
+        number = factory.make(rng, year, month, day, male)
+        assert is_valid(number), number
+        assert number[:6] in areas
+        assert number[6:14] == f"{year:04d}{month:02d}{day:02d}"
+        assert int(number[16]) % 2 == (1 if male else 0)
+        assert number[14:17] != "000"
+
+
+def test_area_codes_are_county_level_codes_weighted_to_other_provinces() -> None:
+    areas = AreaCodes.load()
+    assert len(set(areas.codes)) == len(areas.codes)
+    assert all(len(c) == 6 and c.isdigit() and c[2:] != "0000" for c in areas.codes)
+    rng = Random(1)
+    drawn = [areas.draw(rng) for _ in range(20000)]
+    beijing = sum(1 for c in drawn if c.startswith("11")) / len(drawn)
+    hebei = sum(1 for c in drawn if c.startswith("13")) / len(drawn)
+    # Applicants are registered elsewhere: Beijing prefixes are rare, Hebei the most common.
+    assert beijing < 0.03
+    assert 0.15 < hebei < 0.25
