@@ -13,7 +13,7 @@ from fractions import Fraction
 from functools import cache
 
 from .months import month_label, span_mask
-from .ruleset import INDICATORS, RuleSet
+from .ruleset import INDICATORS, RoundDates, RuleSet
 from .schema import Profile
 
 
@@ -76,12 +76,67 @@ class Breakdown:
         return sum(self.cents.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _Round:
+    """What depends only on the rule set and the application year, computed once."""
+
+    base: int  # bit 0 of every mask is this month
+    hi: int  # the cut-off month
+    counting: int  # earliest month .. cut-off
+    area_window: int
+    window: int  # the continuity window
+    years: tuple[int, ...]  # tax years
+    employment_span: str
+    area_tail: str
+    area_none: str
+    continuity_span: str
+    no_detentions: str
+
+
+_ROUNDS: dict[tuple[int, int], _Round] = {}
+
+
+def _round(rs: RuleSet, d: RoundDates) -> _Round:
+    key = (id(rs), d.year)
+    found = _ROUNDS.get(key)
+    if found is not None:
+        return found
+    lo, hi = rs.earliest_month, d.cutoff
+    window_first = hi - rs.continuity_months + 1
+    base = min(lo, window_first, rs.area_from)
+    kinds = "/".join(k for k in rs.housing_precedence if k in rs.area_home_kinds)
+    made = _ROUNDS[key] = _Round(
+        base=base,
+        hi=hi,
+        counting=span_mask(lo, hi, base, hi),
+        area_window=span_mask(rs.area_from, hi, base, hi),
+        window=span_mask(window_first, hi, base, hi),
+        years=tuple(d.year + offset for offset in rs.tax_year_offsets),
+        employment_span=f" ({month_label(lo)}..{month_label(hi)})",
+        area_tail=(
+            f"; at most {_short(rs.area_cap)} ({month_label(rs.area_from)}..{month_label(hi)})"
+        ),
+        area_none=(
+            f"no {kinds} home outside the six central districts"
+            f" in the cut-off month {month_label(hi)}"
+        ),
+        continuity_span=f"{month_label(window_first)}..{month_label(hi)}",
+        no_detentions=(
+            f"0 administrative detentions in {d.lookback_label} × {_short(rs.law_detention_points)}"
+        ),
+    )
+    return made
+
+
 def _paint_out(records: list[tuple[int, int, int, bool]], base: int, hi: int) -> int:
     """Months whose governing record lies outside the centre.
 
     ``records`` are ``(first, order, last, outside)``; where records overlap, the one that
     started last governs (on equal starts, the later in the list).
     """
+    if len(records) == 1:
+        first, _order, last, outside = records[0]
+        return span_mask(first, last, base, hi) if outside else 0
     out = 0
     for first, _order, last, outside in sorted(records):
         m = span_mask(first, last, base, hi)
@@ -92,12 +147,11 @@ def _paint_out(records: list[tuple[int, int, int, bool]], base: int, hi: int) ->
 def score(p: Profile) -> Breakdown:
     rs = p.rule_set
     d = p.dates
+    r = _round(rs, d)
     den = rs.denominator
-    lo = rs.earliest_month
-    hi = d.cutoff
-    window_first = hi - rs.continuity_months + 1
-    base = min(lo, window_first, rs.area_from)
-    counting = span_mask(lo, hi, base, hi)
+    hi = r.hi
+    base = r.base
+    counting = r.counting
     cents: dict[str, int] = {}
     basis: dict[str, str] = {}
     rate = _rate_labels(rs)
@@ -123,7 +177,7 @@ def score(p: Profile) -> Breakdown:
     text = f"{n_counted} months × {rate['employment']}"
     if n_late:
         text += f"; {n_late} back-paid months earn nothing"
-    basis["employment"] = text + f" ({month_label(lo)}..{month_label(hi)})"
+    basis["employment"] = text + r.employment_span
 
     # ---- housing: each month once, by precedence of kind
     cover_by_kind = dict.fromkeys(rs.housing_precedence, 0)
@@ -209,7 +263,6 @@ def score(p: Profile) -> Breakdown:
     cents["study_deduction"] = -deduction
 
     # ---- job/residence area
-    area_window = span_mask(rs.area_from, hi, base, hi)
     home_out = 0
     taken = 0
     for kind in rs.housing_precedence:
@@ -222,7 +275,7 @@ def score(p: Profile) -> Breakdown:
             if records:
                 home_out |= _paint_out(records, base, hi) & ~taken
         taken |= cover_by_kind[kind]
-    home_out &= area_window
+    home_out &= r.area_window
     area = 0
     if home_out and (not rs.area_require_home_out_at_cutoff or home_out >> (hi - base) & 1):
         job_out = _paint_out(
@@ -243,15 +296,10 @@ def score(p: Profile) -> Breakdown:
             f" → {n_both // 12} full years × {_short(rs.area_both_per_year)}"
             f" = {_short(both_points)};"
             f" home only {n_home} months → {n_home // 12} full years"
-            f" × {_short(rs.area_home_per_year)} = {_short(home_points)}"
-            f"; at most {_short(rs.area_cap)} ({month_label(rs.area_from)}..{month_label(hi)})"
+            f" × {_short(rs.area_home_per_year)} = {_short(home_points)}" + r.area_tail
         )
     else:
-        kinds = "/".join(k for k in rs.housing_precedence if k in rs.area_home_kinds)
-        basis["area"] = (
-            f"no {kinds} home outside the six central districts"
-            f" in the cut-off month {month_label(hi)}"
-        )
+        basis["area"] = r.area_none
     cents["area"] = area
 
     # ---- innovation: the single best item
@@ -264,7 +312,7 @@ def score(p: Profile) -> Breakdown:
         basis["innovation"] = "no innovation item"
 
     # ---- tax
-    years = [p.year + offset for offset in rs.tax_year_offsets]
+    years = r.years
     threshold = rs.tax_threshold
     tax_words = []
     if rs.tax_formula == "per_year":
@@ -294,9 +342,13 @@ def score(p: Profile) -> Breakdown:
             missing = [str(y) for y, a in zip(years, amounts, strict=True) if a is None]
             tax_words.append(f"not declared for {', '.join(missing)}")
     lb_start, lb_end = d.lookback_start, d.lookback_end
-    offences = sum(
-        1 for kind, when in p.violations if kind == "tax_offence" and lb_start <= when <= lb_end
-    )
+    offences = detentions = 0
+    for kind, when in p.violations:
+        if lb_start <= when <= lb_end:
+            if kind == "tax_offence":
+                offences += 1
+            elif kind == "administrative_detention":
+                detentions += 1
     if offences:
         tax += offences * rs.tax_offence_points
         tax_words.append(
@@ -326,15 +378,12 @@ def score(p: Profile) -> Breakdown:
         basis["honours"] = "no honour"
 
     # ---- law: administrative detentions in the look-back window
-    detentions = sum(
-        1
-        for kind, when in p.violations
-        if kind == "administrative_detention" and lb_start <= when <= lb_end
-    )
     cents["law"] = detentions * rs.law_detention_points
     basis["law"] = (
         f"{detentions} administrative detentions in {d.lookback_label}"
         f" × {_short(rs.law_detention_points)}"
+        if detentions
+        else r.no_detentions
     )
 
     # ---- eligibility
@@ -352,9 +401,9 @@ def score(p: Profile) -> Breakdown:
             f"age {age} on {d.age_reference_label} is not below the retirement age"
             f" ({limit} for {who})"
         )
-    window = span_mask(window_first, hi, base, hi)
+    window = r.window
     gaps = window & ~covered
-    span_text = f"{month_label(window_first)}..{month_label(hi)}"
+    span_text = r.continuity_span
     if gaps:
         first_gap = month_label(base + (gaps & -gaps).bit_length() - 1)
         reasons.append(
@@ -387,22 +436,24 @@ def to_result(b: Breakdown) -> dict:
     """The ``jifen.result/1`` object: numbers as JSON numbers rounded to 2 decimals."""
     rs = b.rule_set
     cents = b.cents
-    indicators = {code: (cents[code] / 100 if cents[code] else 0.0) for code in INDICATORS}
-    total = b.total_cents
+    basis = b.basis
+    references = rs.references
+    # Integer cents / 100 is the correctly rounded float, and never -0.0 (int 0 has no sign).
+    indicators = {code: cents[code] / 100 for code in INDICATORS}
     return {
         "format": RESULT_FORMAT,
         "application_no": b.application_no,
         "rule_set": rs.id,
         "eligible": b.eligible,
         "reasons": b.reasons,
-        "total": total / 100 if total else 0.0,
+        "total": b.total_cents / 100,
         "indicators": indicators,
         "explanation": [
             {
                 "indicator": code,
                 "points": indicators[code],
-                "basis": b.basis[code],
-                "reference": rs.references[code],
+                "basis": basis[code],
+                "reference": references[code],
             }
             for code in INDICATORS
         ],
