@@ -202,5 +202,32 @@ def test_workers_reading_a_file_by_ranges_match_serial(tmp_path: Path) -> None:
         with path.open("rb") as source, target.open("wb") as sink:
             score_stream(source, sink, workers=2, block_bytes=block)
         assert target.read_bytes() == serial.getvalue(), block
+        # A sink opened for appending (`>> file`): sendfile() refuses it, the copy still works.
+        appended = tmp_path / f"appended-{block}.jsonl"
+        appended.write_bytes(b"earlier\n")
+        with path.open("rb") as source, appended.open("ab") as sink:
+            score_stream(source, sink, workers=2, block_bytes=block)
+        assert appended.read_bytes() == b"earlier\n" + serial.getvalue(), block
     errors = [json.loads(x) for x in serial.getvalue().splitlines() if b"jifen.error" in x]
     assert [e["line"] for e in errors] == [1, 134, 135, 400]
+
+
+def test_json_lines_given_without_the_flag_are_scored_line_by_line(tmp_path: Path) -> None:
+    one = json.dumps(spec_example(), ensure_ascii=False)
+    path = tmp_path / "several.json"
+    path.write_text(f"{one}\n{one}\n{{oops\n", "utf-8")
+    done = run("score", str(path))
+    assert done.returncode == 1
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["format"] for o in out] == ["jifen.result/1", "jifen.result/1", "jifen.error/1"]
+    assert out[2]["line"] == 3
+
+
+def test_invalid_json_single_profile(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "jifen.profile/1",', "utf-8")
+    done = run("score", str(path))
+    assert done.returncode == 1
+    error = json.loads(done.stdout)
+    assert error["format"] == "jifen.error/1"
+    assert error["errors"][0].startswith("not valid JSON")

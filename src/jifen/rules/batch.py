@@ -71,7 +71,7 @@ def score_block(block: bytes, first_line: int, rule_set: str | None) -> tuple[by
             out.append(dumps(to_result(score(profile))))
             continue
         except orjson.JSONDecodeError as exc:
-            errors = [f"line {lineno}: not valid JSON: {exc}"]
+            errors = [f"not valid JSON: {exc}"]
         except ProfileError as exc:
             errors = exc.errors
         except Exception as exc:  # a defect must not stop a million-line run
@@ -242,8 +242,13 @@ def _copy_spooled(path: str, sink: BinaryIO, sink_fd: int) -> None:
     with open(path, "rb") as spooled:
         size = os.fstat(spooled.fileno()).st_size
         offset = 0
-        while offset < size:
-            offset += os.sendfile(sink_fd, spooled.fileno(), offset, size - offset)
+        try:
+            while offset < size:
+                offset += os.sendfile(sink_fd, spooled.fileno(), offset, size - offset)
+        except OSError:
+            # sendfile() refuses some sinks (a file opened for appending): copy the rest.
+            spooled.seek(offset)
+            shutil.copyfileobj(spooled, sink)
     os.unlink(path)
 
 
