@@ -112,3 +112,22 @@ def test_duplicate_keys_read_alike() -> None:
     fast = read_profile_json(doubled.encode())
     full = validate_profile(orjson.loads(doubled))
     assert fast is not None and fast.year == full.year == 2022
+
+
+def test_the_fast_reader_knows_the_same_keys_as_the_schema() -> None:
+    """The msgspec structures restate the schema's keys; they must not drift apart."""
+    import msgspec
+
+    from jifen.rules import profile_fast as fast
+    from jifen.rules import schema
+
+    def names(struct: type) -> set[str]:
+        return {f.encode_name for f in msgspec.structs.fields(struct)}
+
+    assert names(fast._Profile) == schema.TOP_KEYS
+    assert names(fast._Person) == schema.PERSON_KEYS
+    assert names(fast._Insurance) == schema.INSURANCE_KEYS
+    assert names(fast._Housing) == schema.HOUSING_KEYS
+    assert names(fast._Employment) == schema.EMPLOYMENT_KEYS
+    assert names(fast._Education) == schema.EDUCATION_KEYS
+    assert names(fast._Violation) == schema.VIOLATION_KEYS

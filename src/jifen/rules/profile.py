@@ -23,15 +23,15 @@ from .ruleset import (
     rule_set_name_for_year,
 )
 from .schema import (
-    _EDUCATION_KEYS,
-    _EMPLOYMENT_KEYS,
-    _HOUSING_KEYS,
-    _INSURANCE_KEYS,
-    _PERSON_KEYS,
-    _TOP_KEYS,
-    _VIOLATION_KEYS,
     DEGREES,
+    EDUCATION_KEYS,
+    EMPLOYMENT_KEYS,
+    HOUSING_KEYS,
+    INSURANCE_KEYS,
+    PERSON_KEYS,
     PROFILE_FORMAT,
+    TOP_KEYS,
+    VIOLATION_KEYS,
     VIOLATION_KINDS,
     Profile,
     ProfileError,
@@ -164,7 +164,7 @@ def validate_profile(data: Any, rule_set: str | None = None) -> Profile:
     c = _Checker()
     if type(data) is not dict:
         raise ProfileError([f"profile: expected a JSON object, got {_type_name(data)}"])
-    c.keys(data, _TOP_KEYS, "")
+    c.keys(data, TOP_KEYS, "")
     fmt = data.get("format")
     if fmt != PROFILE_FORMAT:
         c.add(
@@ -218,7 +218,7 @@ def _read_person(c: _Checker, data: dict[str, Any], p: Profile, dates: RoundDate
     p.female_cadre = p.residence_permit = p.criminal_record = False
     if person is None:
         return
-    c.keys(person, _PERSON_KEYS, "person")
+    c.keys(person, PERSON_KEYS, "person")
 
     id_number = c.string(person, "id_number", "person")
     if id_number is not None:
@@ -275,7 +275,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
         rec = c.obj(item, path)
         if rec is None:
             continue
-        c.keys(rec, _INSURANCE_KEYS, path)
+        c.keys(rec, INSURANCE_KEYS, path)
         span = c.span(rec, path)
         back: list[int] = []
         raw_back = rec.get("back_paid")
@@ -305,7 +305,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
         rec = c.obj(item, path)
         if rec is None:
             continue
-        c.keys(rec, _HOUSING_KEYS, path)
+        c.keys(rec, HOUSING_KEYS, path)
         kind = c.string(rec, "kind", path)
         if kind is not None and kind not in HOUSING_KINDS:
             c.add(f"{path}.kind", f"unknown kind {kind!r} (owned, rented or dormitory)")
@@ -321,7 +321,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
         rec = c.obj(item, path)
         if rec is None:
             continue
-        c.keys(rec, _EMPLOYMENT_KEYS, path)
+        c.keys(rec, EMPLOYMENT_KEYS, path)
         district = _district(c, rec, path, rs)
         span = c.span(rec, path)
         if district is not None and span is not None:
@@ -334,7 +334,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
         rec = c.obj(item, path)
         if rec is None:
             continue
-        c.keys(rec, _EDUCATION_KEYS, path)
+        c.keys(rec, EDUCATION_KEYS, path)
         ok = True
         for key, allowed in (("level", levels), ("degree", DEGREES)):
             if key not in rec:
@@ -384,7 +384,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
         rec = c.obj(item, path)
         if rec is None:
             continue
-        c.keys(rec, _VIOLATION_KEYS, path)
+        c.keys(rec, VIOLATION_KEYS, path)
         kind = c.string(rec, "kind", path)
         if kind is not None and kind not in VIOLATION_KINDS:
             c.add(f"{path}.kind", f"unknown kind {kind!r} ({', '.join(VIOLATION_KINDS)})")

@@ -8,7 +8,7 @@ from .ruleset import RoundDates, RuleSet
 
 PROFILE_FORMAT = "jifen.profile/1"
 
-_TOP_KEYS = frozenset(
+TOP_KEYS = frozenset(
     {
         "format",
         "application_year",
@@ -25,7 +25,7 @@ _TOP_KEYS = frozenset(
         "violations",
     }
 )
-_PERSON_KEYS = frozenset(
+PERSON_KEYS = frozenset(
     {
         "id_number",
         "name",
@@ -36,11 +36,11 @@ _PERSON_KEYS = frozenset(
         "criminal_record",
     }
 )
-_INSURANCE_KEYS = frozenset({"from", "to", "back_paid"})
-_HOUSING_KEYS = frozenset({"kind", "from", "to", "district"})
-_EMPLOYMENT_KEYS = frozenset({"from", "to", "district"})
-_EDUCATION_KEYS = frozenset({"level", "degree", "full_time", "from", "to"})
-_VIOLATION_KEYS = frozenset({"kind", "date"})
+INSURANCE_KEYS = frozenset({"from", "to", "back_paid"})
+HOUSING_KEYS = frozenset({"kind", "from", "to", "district"})
+EMPLOYMENT_KEYS = frozenset({"from", "to", "district"})
+EDUCATION_KEYS = frozenset({"level", "degree", "full_time", "from", "to"})
+VIOLATION_KEYS = frozenset({"kind", "date"})
 VIOLATION_KINDS = ("administrative_detention", "tax_offence")
 DEGREES = ("bachelor", "master", "doctor")
 
