@@ -22,23 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jifen.published import data_dir
-from jifen.rules import score_profile
+from jifen.rules import INDICATORS, score_profile
 from jifen.synth import generate
 from jifen.synth.generator import ApplicantModel
 from jifen.synth.params import parameters, published_years, round_facts
 
-INDICATORS = (
-    "employment",
-    "housing",
-    "education",
-    "study_deduction",
-    "area",
-    "innovation",
-    "tax",
-    "age",
-    "honours",
-    "law",
-)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 POOL_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 

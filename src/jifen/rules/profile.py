@@ -8,6 +8,7 @@ that a misspelt field is never silently scored as zero.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from .identity import birth_date_of, identity_problem, sex_of
@@ -270,12 +271,7 @@ def _read_person(c: _Checker, data: dict[str, Any], p: Profile, dates: RoundDate
 
 def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) -> None:
     p.insurance = []
-    for i, item in enumerate(c.list(data, "social_insurance")):
-        path = f"social_insurance[{i}]"
-        rec = c.obj(item, path)
-        if rec is None:
-            continue
-        c.keys(rec, INSURANCE_KEYS, path)
+    for path, rec in _records(c, data, "social_insurance", INSURANCE_KEYS):
         span = c.span(rec, path)
         back: list[int] = []
         raw_back = rec.get("back_paid")
@@ -300,12 +296,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
             p.insurance.append((span[0], span[1], tuple(back)))
 
     p.housing = []
-    for i, item in enumerate(c.list(data, "housing")):
-        path = f"housing[{i}]"
-        rec = c.obj(item, path)
-        if rec is None:
-            continue
-        c.keys(rec, HOUSING_KEYS, path)
+    for path, rec in _records(c, data, "housing", HOUSING_KEYS):
         kind = c.string(rec, "kind", path)
         if kind is not None and kind not in HOUSING_KINDS:
             c.add(f"{path}.kind", f"unknown kind {kind!r} (owned, rented or dormitory)")
@@ -316,12 +307,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
             p.housing.append((kind, span[0], span[1], district))
 
     p.employment = []
-    for i, item in enumerate(c.list(data, "employment")):
-        path = f"employment[{i}]"
-        rec = c.obj(item, path)
-        if rec is None:
-            continue
-        c.keys(rec, EMPLOYMENT_KEYS, path)
+    for path, rec in _records(c, data, "employment", EMPLOYMENT_KEYS):
         district = _district(c, rec, path, rs)
         span = c.span(rec, path)
         if district is not None and span is not None:
@@ -329,12 +315,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
 
     p.education = []
     levels = rs.education_tiers
-    for i, item in enumerate(c.list(data, "education")):
-        path = f"education[{i}]"
-        rec = c.obj(item, path)
-        if rec is None:
-            continue
-        c.keys(rec, EDUCATION_KEYS, path)
+    for path, rec in _records(c, data, "education", EDUCATION_KEYS):
         ok = True
         for key, allowed in (("level", levels), ("degree", DEGREES)):
             if key not in rec:
@@ -379,12 +360,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
                 p.tax[int(key)] = amount
 
     p.violations = []
-    for i, item in enumerate(c.list(data, "violations")):
-        path = f"violations[{i}]"
-        rec = c.obj(item, path)
-        if rec is None:
-            continue
-        c.keys(rec, VIOLATION_KEYS, path)
+    for path, rec in _records(c, data, "violations", VIOLATION_KEYS):
         kind = c.string(rec, "kind", path)
         if kind is not None and kind not in VIOLATION_KINDS:
             c.add(f"{path}.kind", f"unknown kind {kind!r} ({', '.join(VIOLATION_KINDS)})")
@@ -399,6 +375,18 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
                 c.add(f"{path}.date", str(exc))
         if kind is not None and when is not None:
             p.violations.append((kind, when))
+
+
+def _records(
+    c: _Checker, data: dict[str, Any], key: str, allowed: frozenset[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The objects of the list ``key``, each with its path, unknown keys reported."""
+    for i, item in enumerate(c.list(data, key)):
+        path = f"{key}[{i}]"
+        rec = c.obj(item, path)
+        if rec is not None:
+            c.keys(rec, allowed, path)
+            yield path, rec
 
 
 def _district(c: _Checker, rec: dict[str, Any], path: str, rs: RuleSet) -> str | None:
