@@ -8,11 +8,6 @@ scoring of a profile to a few integer operations per record instead of a loop ov
 
 from __future__ import annotations
 
-
-def month_index(year: int, month: int) -> int:
-    return year * 12 + (month - 1)
-
-
 # Memo tables: a batch of a million profiles names only a few hundred distinct months, and a
 # dictionary hit is several times cheaper than parsing or formatting again.
 _INDEX: dict[str, int] = {}
