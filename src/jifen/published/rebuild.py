@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from jifen.rules import INDICATORS  # the published columns, in the published order
+from jifen.rules.identity import check_digit
 
 FILE_2020 = "beijing-settled-2020.csv"
 APPLICATION_YEAR = 2020
@@ -209,13 +210,6 @@ def age_points_cents(age: int) -> int:
     return AGE_OTHERWISE
 
 
-def id_check_digit(first17: str) -> str:
-    """GB 11643 check digit (ISO 7064 MOD 11-2)."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
-    return "10X98765432"[total % 11]
-
-
 # ---------------------------------------------------------------- the pieces of a profile
 
 
@@ -393,7 +387,7 @@ def _person(birth: tuple[int, int, int], age: int, rng: random.Random) -> dict[s
     sequence = rng.randrange(500) * 2 + (1 if sex == "M" else 0)  # odd for men
     first17 = f"{rng.choice(AREA_CODES)}{birth[0]:04d}{birth[1]:02d}{birth[2]:02d}{sequence:03d}"
     return {
-        "id_number": first17 + id_check_digit(first17),
+        "id_number": first17 + check_digit(first17),
         "name": name,
         "sex": sex,
         "birth_date": f"{birth[0]:04d}-{birth[1]:02d}-{birth[2]:02d}",

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"  # indexed by the weighted sum modulo 11
 
 
 def check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits (ISO 7064 MOD 11-2)."""
     total = 0
-    for digit, weight in zip(first17, _WEIGHTS, strict=True):
+    for digit, weight in zip(first17, WEIGHTS, strict=True):
         total += (ord(digit) - 48) * weight
-    return _CHECK[total % 11]
+    return CHECK_CHARS[total % 11]
 
 
 def identity_problem(number: str) -> str | None:
