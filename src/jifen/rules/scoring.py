@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 
 from .months import month_label, span_mask
 from .ruleset import INDICATORS, RoundDates, RuleSet
@@ -52,14 +51,6 @@ def _rate(rate: Fraction) -> str:
     return _short(int(rate * 100)) if 100 % rate.denominator == 0 else str(rate)
 
 
-@cache
-def _rate_labels(rs: RuleSet) -> dict[str, str]:
-    labels = {kind: _rate(rate) for kind, rate in rs.housing_rate.items()}
-    labels["employment"] = _rate(rs.employment_rate)
-    labels["cap"] = _rate(rs.housing_cap_rate)
-    return labels
-
-
 @dataclass(slots=True)
 class Breakdown:
     """The outcome of scoring one profile: points in cents and their explanation."""
@@ -86,6 +77,7 @@ class _Round:
     area_window: int
     window: int  # the continuity window
     years: tuple[int, ...]  # tax years
+    rate: dict[str, str]  # rates as written in explanations: housing kinds, employment, cap
     employment_span: str
     area_tail: str
     area_none: str
@@ -93,11 +85,13 @@ class _Round:
     no_detentions: str
 
 
-_ROUNDS: dict[tuple[int, int], _Round] = {}
+# Keyed by the rule set itself (hashed by identity) rather than its id(): the key keeps the
+# object alive, so a rule set compiled later can never be served another one's constants.
+_ROUNDS: dict[tuple[RuleSet, int], _Round] = {}
 
 
 def _round(rs: RuleSet, d: RoundDates) -> _Round:
-    key = (id(rs), d.year)
+    key = (rs, d.year)
     found = _ROUNDS.get(key)
     if found is not None:
         return found
@@ -112,6 +106,11 @@ def _round(rs: RuleSet, d: RoundDates) -> _Round:
         area_window=span_mask(rs.area_from, hi, base, hi),
         window=span_mask(window_first, hi, base, hi),
         years=tuple(d.year + offset for offset in rs.tax_year_offsets),
+        rate={
+            **{kind: _rate(value) for kind, value in rs.housing_rate.items()},
+            "employment": _rate(rs.employment_rate),
+            "cap": _rate(rs.housing_cap_rate),
+        },
         employment_span=f" ({month_label(lo)}..{month_label(hi)})",
         area_tail=(
             f"; at most {_short(rs.area_cap)} ({month_label(rs.area_from)}..{month_label(hi)})"
@@ -154,7 +153,7 @@ def score(p: Profile) -> Breakdown:
     counting = r.counting
     cents: dict[str, int] = {}
     basis: dict[str, str] = {}
-    rate = _rate_labels(rs)
+    rate = r.rate
 
     # ---- social insurance: covered months, and counted (paid on time) months
     covered = 0
