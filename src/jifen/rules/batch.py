@@ -16,7 +16,7 @@ import shutil
 import stat
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -139,10 +139,7 @@ def process_stream(
     blocks = _blocks(source, block_bytes)
     if workers == 1:
         for block, line in blocks:
-            out, n, failed = block_function(block, line, rule_set)
-            sink.write(out)
-            stats.lines += n
-            stats.failed += failed
+            _write(sink, stats, block_function(block, line, rule_set))
         return stats
 
     # Do the first block here: a small input never pays for starting processes.
@@ -151,24 +148,29 @@ def process_stream(
         return stats
     second = next(blocks, None)
     if second is None:
-        out, stats.lines, stats.failed = block_function(first[0], first[1], rule_set)
-        sink.write(out)
+        _write(sink, stats, block_function(first[0], first[1], rule_set))
         return stats
 
-    with _pool(workers) as pool:
-        pending: deque = deque()
-        for block, line in itertools.chain((first, second), blocks):
-            pending.append(pool.apply_async(block_function, (block, line, rule_set)))
-            while len(pending) > workers * 2:
-                _write(sink, stats, pending.popleft().get())
-        while pending:
-            _write(sink, stats, pending.popleft().get())
+    tasks = ((block, line, rule_set) for block, line in itertools.chain((first, second), blocks))
+    for done in _in_order(block_function, tasks, workers):
+        _write(sink, stats, done)
     return stats
 
 
-def _pool(workers: int):  # type: ignore[no-untyped-def]
+def _in_order(function: Callable, tasks: Iterable[tuple], workers: int) -> Iterator:  # type: ignore[type-arg]
+    """``function(*task)`` for each task in worker processes, yielded in task order.
+
+    At most two tasks per worker are in flight, so memory stays flat however many there are.
+    """
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    return context.Pool(workers)
+    with context.Pool(workers) as pool:
+        pending: deque = deque()
+        for task in tasks:
+            pending.append(pool.apply_async(function, task))
+            if len(pending) > workers * 2:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def _write(sink: BinaryIO, stats: BatchStats, done: tuple[bytes, int, int]) -> None:
@@ -276,32 +278,20 @@ def process_file(
     the input never passes through the parent."""
     stats = BatchStats()
     size = os.fstat(fd).st_size
-    ranges = [(a, min(a + block_bytes, size)) for a in range(start, size, block_bytes)]
+    ranges = ((a, min(a + block_bytes, size)) for a in range(start, size, block_bytes))
     before = 0  # lines in the ranges already written
     sink_fd = _sink_fd(sink)
     spool = tempfile.mkdtemp(prefix="jifen-batch-") if sink_fd is not None else None
     try:
-        with _pool(workers) as pool:
-            pending: deque = deque()
-
-            def write_next() -> None:
-                nonlocal before
-                out, n, failed, lines = pending.popleft().get()
-                if isinstance(out, str):
-                    _copy_spooled(out, sink, sink_fd)  # type: ignore[arg-type]
-                    out = b""
-                elif failed:
-                    out = _renumber(out, before)
-                _write(sink, stats, (out, n, failed))
-                before += lines
-
-            for a, b in ranges:
-                task = (fd, a, b, block_function, rule_set, spool)
-                pending.append(pool.apply_async(_range_task, task))
-                while len(pending) > workers * 2:
-                    write_next()
-            while pending:
-                write_next()
+        tasks = ((fd, a, b, block_function, rule_set, spool) for a, b in ranges)
+        for out, n, failed, lines in _in_order(_range_task, tasks, workers):
+            if isinstance(out, str):
+                _copy_spooled(out, sink, sink_fd)  # type: ignore[arg-type]
+                out = b""
+            elif failed:
+                out = _renumber(out, before)
+            _write(sink, stats, (out, n, failed))
+            before += lines
     finally:
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
