@@ -120,6 +120,7 @@ def test_a_new_year_is_a_data_file() -> None:
         (("indicators", "education", "with", "doctor"), 37.125, "more than 2 decimals"),
         (("indicators", "employment", "points_per_month"), "a quarter", "not a number"),
         (("indicators", "housing", "precedence"), ["owned", "rented"], "precedence"),
+        (("ranking", "method"), "threshold_then_ties", "ranking.method"),
     ],
 )
 def test_inconsistent_rule_set_data_is_refused(path, value, message) -> None:  # type: ignore[no-untyped-def]
