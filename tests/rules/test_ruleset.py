@@ -103,7 +103,6 @@ def test_a_new_year_is_a_data_file() -> None:
     data["first_year"] = 2026
     data["indicators"]["employment"]["points_per_month"] = "1/3"
     data["indicators"]["age"]["bands"] = [[40, 20], [45, 10]]
-    data["districts"]["all"] = [*data["districts"]["all"], "北京城市副中心"]
     rs = compile_rule_set(data)
     profile = validate_profile(spec_example())
     profile.rule_set = rs
