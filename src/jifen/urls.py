@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("jifen.web.urls")),
+    path("accounts/", include("jifen.accounts.urls")),
 ]

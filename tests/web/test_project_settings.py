@@ -19,7 +19,14 @@ from jifen.settings import base
 from jifen.settings.base import database_config
 
 STRONG_KEY = "k3Y-" + "".join(chr(c) for c in range(ord("A"), ord("z"))) + "-9f8e7d6c5b4a"
-PRODUCTION_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "BEHIND_TLS_PROXY")
+FIELD_KEY = "0123456789abcdef" * 4  # 32 bytes as 64 hex characters
+PRODUCTION_ENV = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "BEHIND_TLS_PROXY",
+)
 
 
 # --- database selection ----------------------------------------------------------------------
@@ -122,15 +129,19 @@ def test_production_rejects_a_weak_secret_key(monkeypatch: pytest.MonkeyPatch) -
 
 def test_production_requires_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
-        load_production(monkeypatch, SECRET_KEY=STRONG_KEY)
+        load_production(monkeypatch, SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY)
 
 
 def test_production_with_secrets_is_locked_down(monkeypatch: pytest.MonkeyPatch) -> None:
     production = load_production(
-        monkeypatch, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn, www.jifen.example.cn"
+        monkeypatch,
+        SECRET_KEY=STRONG_KEY,
+        FIELD_ENCRYPTION_KEY=FIELD_KEY,
+        ALLOWED_HOSTS="jifen.example.cn, www.jifen.example.cn",
     )
     assert production.DEBUG is False
     assert production.SECRET_KEY == STRONG_KEY
+    assert production.FIELD_ENCRYPTION_KEY == FIELD_KEY
     assert production.ALLOWED_HOSTS == ["jifen.example.cn", "www.jifen.example.cn"]
     assert production.SECURE_HSTS_SECONDS >= 31536000
     assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
@@ -139,7 +150,9 @@ def test_production_with_secrets_is_locked_down(monkeypatch: pytest.MonkeyPatch)
 
 def test_check_deploy_is_clean_with_production_settings(repo_root: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn")
+    env.update(
+        SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY, ALLOWED_HOSTS="jifen.example.cn"
+    )
     result = subprocess.run(
         [
             sys.executable,

@@ -81,10 +81,18 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = []
+THIRD_PARTY_APPS: list[str] = ["ninja"]
 LOCAL_APPS = [
     "jifen.web",
+    "jifen.audit",
+    "jifen.accounts",
+    "jifen.rounds",
+    "jifen.applications",
 ]
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:home"
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
@@ -95,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "jifen.audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -150,6 +159,21 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- personal data and evidence files ---------------------------------------------------------
+
+# Key of the SM4 field encryption and blind indexes (64 hex characters). The development
+# default is derived from SECRET_KEY; production.py requires its own.
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or __import__("hashlib").sha256(
+    SECRET_KEY.encode()
+).hexdigest()
+# Evidence files live outside the web root and are served only through a permission check.
+EVIDENCE_ROOT = Path(os.environ.get("JIFEN_EVIDENCE_ROOT", VAR_DIR / "evidence"))
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_MAX_FILES = 100
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
 # --- security headers (production.py adds HTTPS-only settings) ------------------------------
 

@@ -1,6 +1,7 @@
 """Production settings: secrets come from the environment and start-up stops without them.
 
-Required: SECRET_KEY (50+ random characters), ALLOWED_HOSTS (comma-separated host names).
+Required: SECRET_KEY (50+ random characters), FIELD_ENCRYPTION_KEY (64 hex characters),
+ALLOWED_HOSTS (comma-separated host names).
 Optional: DATABASE_URL (PostgreSQL; SQLite under var/ otherwise), CSRF_TRUSTED_ORIGINS,
 BEHIND_TLS_PROXY=1 when a reverse proxy terminates HTTPS and sets X-Forwarded-Proto.
 """
@@ -16,6 +17,14 @@ SECRET_KEY = mandatory_env("SECRET_KEY")
 # The same test Django's `check --deploy` applies (security.W009), but as a hard stop.
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY is too weak: use at least 50 random characters.")
+
+# Personal data at rest: its own key, never derived from SECRET_KEY in production.
+FIELD_ENCRYPTION_KEY = mandatory_env("FIELD_ENCRYPTION_KEY")
+try:
+    if len(bytes.fromhex(FIELD_ENCRYPTION_KEY)) < 32:
+        raise ValueError
+except ValueError as exc:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be 64 hexadecimal characters.") from exc
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:

@@ -12,3 +12,7 @@ SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789abcdef"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# pytest-django flushes the database between transactional tests; that includes the
+# append-only audit table (see jifen.audit.management.commands.flush).
+AUDIT_ALLOW_FLUSH = True

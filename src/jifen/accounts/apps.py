@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "jifen.accounts"
+    label = "accounts"
+    verbose_name = "账户与角色"

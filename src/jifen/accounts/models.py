@@ -1,0 +1,96 @@
+"""Users, employers and applicants' identity data (encrypted at rest)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from jifen.core.fields import EncryptedTextField
+from jifen.rules.identity import mask
+
+from .roles import STAFF_ROLES, Department, Role
+
+
+class Employer(models.Model):
+    name = models.CharField("单位名称", max_length=200)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    code = models.CharField("单位注册码", max_length=12, unique=True)
+    district = models.CharField("所在区", max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "用人单位"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    department = models.CharField(
+        "所属部门", max_length=20, choices=Department.choices, blank=True, default=""
+    )
+    employer = models.ForeignKey(
+        Employer,
+        verbose_name="所属单位",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agents",
+    )
+    full_name = models.CharField("姓名", max_length=50, blank=True, default="")
+    phone = EncryptedTextField("手机号码", blank=True, default="")
+
+    REQUIRED_FIELDS = ["role"]
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = verbose_name
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role=Role.REVIEWER) | ~Q(department=""),
+                name="reviewer_has_department",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.EMPLOYER_AGENT) | Q(employer__isnull=False),
+                name="employer_agent_has_employer",
+            ),
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def phone_masked(self) -> str:
+        p = self.phone or ""
+        return p[:3] + "****" + p[-4:] if len(p) == 11 else ("*" * len(p))
+
+
+class ApplicantProfile(models.Model):
+    """The applicant's identity. The number is encrypted; ``id_index`` keeps it unique."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="applicant")
+    id_number = EncryptedTextField("公民身份号码")
+    id_index = models.CharField(max_length=64, unique=True, editable=False)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=1, choices=[("M", "男"), ("F", "女")])
+    birth_date = models.DateField("出生日期")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "申请人"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.id_number_masked}）"
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask(self.id_number)

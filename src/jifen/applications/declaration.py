@@ -1,0 +1,390 @@
+"""The declaration (积分填报): its sections, their checks in Chinese, and the profile it makes.
+
+A draft stores what the applicant typed, as typed (strings and booleans), so that nothing is
+lost when a value is wrong; ``clean_section`` reports the problems, field by field, and
+``to_profile`` turns a clean declaration into the rules engine's ``jifen.profile/1``.
+No Django imports: this is plain data handling, tested on its own.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from jifen.core.errors import FieldError
+from jifen.rules.ruleset import RuleSet
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    indicator: str  # the published indicator the section feeds
+    help: str
+    is_list: bool = True
+
+
+# In the order of the published list (employment, housing, education, area, innovation, tax,
+# age, honours, law), with the eligibility conditions first.
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "conditions",
+        "申请条件",
+        "eligibility",
+        "居住证、刑事犯罪记录等申请条件；女性干部身份影响法定退休年龄。",
+        is_list=False,
+    ),
+    Section(
+        "social_insurance",
+        "合法稳定就业（社会保险）",
+        "employment",
+        "在本市连续缴纳社会保险的期间，按月填写起止年月；补缴月份另行列出。",
+    ),
+    Section(
+        "housing",
+        "合法稳定住所",
+        "housing",
+        "自有产权住房、租赁住房（已登记备案）或单位宿舍的居住期间及所在区。",
+    ),
+    Section(
+        "education", "教育背景", "education", "取得的学历、学位及学习起止年月，注明是否全日制。"
+    ),
+    Section(
+        "employment",
+        "职住区域（就业地）",
+        "area",
+        "社会保险缴纳单位所在区的期间，用于计算职住区域指标。",
+    ),
+    Section(
+        "innovation",
+        "创新创业",
+        "innovation",
+        "获得的奖项、创新创业大赛名次或股权融资情况，取最高一项。",
+    ),
+    Section("tax", "纳税", "tax", "申报年度前三个自然年度缴纳的个人所得税（元）。", is_list=False),
+    Section(
+        "honours",
+        "荣誉表彰",
+        "honours",
+        "省部级以上劳动模范、全国/首都道德模范、见义勇为英雄模范等荣誉。",
+    ),
+    Section(
+        "violations", "守法记录", "law", "统计期内的行政拘留记录和涉税违法行为记录，如实填报。"
+    ),
+)
+SECTION_KEYS = tuple(s.key for s in SECTIONS)
+SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
+
+HOUSING_KINDS = {"owned": "自有产权住房", "rented": "租赁住房", "dormitory": "单位宿舍"}
+LEVELS = {
+    "junior_college": "大专",
+    "bachelor": "本科",
+    "master": "研究生（硕士）",
+    "doctor": "研究生（博士）",
+}
+DEGREES = {"bachelor": "学士", "master": "硕士", "doctor": "博士"}
+VIOLATION_KINDS = {"administrative_detention": "行政拘留", "tax_offence": "涉税违法行为"}
+INNOVATION_LABELS = {
+    "award.national.special": "国家级科技或文化奖项特等奖",
+    "award.national.first": "国家级奖项一等奖",
+    "award.national.second": "国家级奖项二等奖",
+    "award.municipal.special": "北京市奖项特等奖",
+    "award.municipal.first": "北京市奖项一等奖",
+    "award.municipal.second": "北京市奖项二等奖",
+    "award.municipal.third": "北京市奖项三等奖",
+    "award.other.first": "部委或行业认定奖项一等奖",
+    "award.other.second": "部委或行业认定奖项二等奖",
+    "contest.national.first": "国家级创新创业大赛一等奖",
+    "contest.national.second": "国家级创新创业大赛二等奖",
+    "contest.national.third": "国家级创新创业大赛三等奖",
+    "contest.municipal.first": "北京市创新创业大赛一等奖",
+    "contest.municipal.second": "北京市创新创业大赛二等奖",
+    "contest.municipal.third": "北京市创新创业大赛三等奖",
+    "contest.district.first": "区级创新创业大赛一等奖",
+    "contest.district.second": "区级创新创业大赛二等奖",
+    "contest.district.third": "区级创新创业大赛三等奖",
+    "equity.financing.40m": "高新技术企业股权融资4000万元以上（持股10%以上）",
+    "equity.financing.20m": "高新技术企业股权融资2000万至4000万元",
+    "equity.financing.5m": "高新技术企业股权融资500万至2000万元",
+}
+CONDITION_FIELDS = {
+    "residence_permit": "持有有效的北京市居住证",
+    "criminal_record": "有刑事犯罪记录",
+    "female_cadre": "女性干部身份（法定退休年龄55周岁）",
+}
+# Fields of one row of each list section (besides its "id").
+ROW_FIELDS: dict[str, tuple[str, ...]] = {
+    "social_insurance": ("from", "to", "back_paid"),
+    "housing": ("kind", "from", "to", "district"),
+    "education": ("level", "degree", "full_time", "from", "to"),
+    "employment": ("from", "to", "district"),
+    "innovation": ("code",),
+    "honours": ("code",),
+    "violations": ("kind", "date"),
+}
+BOOL_ROW_FIELDS = {"full_time"}
+MAX_ROWS = 50
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_AMOUNT_RE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_ID_RE = re.compile(r"^[A-Za-z0-9]{4,16}$")
+
+
+def new_item_id() -> str:
+    return secrets.token_hex(4)
+
+
+def tax_years(year: int) -> list[str]:
+    """The three calendar years whose tax counts: Y-3, Y-2, Y-1."""
+    return [str(year - 3), str(year - 2), str(year - 1)]
+
+
+def empty_declaration(year: int) -> dict[str, Any]:
+    data: dict[str, Any] = {key: [] for key in ROW_FIELDS}
+    data["conditions"] = {key: False for key in CONDITION_FIELDS}
+    data["conditions"]["residence_permit"] = True
+    data["tax"] = {y: "" for y in tax_years(year)}
+    return data
+
+
+def _text(value: Any, limit: int = 200) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()[:limit]
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return _text(value).lower() in {"1", "true", "on", "yes", "是"}
+
+
+def normalise_section(key: str, raw: Any, year: int) -> Any:
+    """What is stored for a section: the typed values as strings/booleans, shape enforced.
+
+    Never rejects: a value in the wrong shape becomes an empty value (the caller's checks
+    still name the field). Rows keep their ``id`` (new rows get one) so evidence stays
+    attached to its item.
+    """
+    if key == "conditions":
+        raw = raw if isinstance(raw, dict) else {}
+        return {f: _boolean(raw.get(f, False)) for f in CONDITION_FIELDS}
+    if key == "tax":
+        raw = raw if isinstance(raw, dict) else {}
+        return {y: _text(raw.get(y, ""), 20) for y in tax_years(year)}
+    rows = raw if isinstance(raw, list) else []
+    out = []
+    for row in rows[:MAX_ROWS]:
+        if not isinstance(row, dict):
+            continue
+        item_id = _text(row.get("id"), 16)
+        clean: dict[str, Any] = {"id": item_id if _ID_RE.match(item_id) else new_item_id()}
+        for f in ROW_FIELDS[key]:
+            value = row.get(f)
+            if f in BOOL_ROW_FIELDS:
+                clean[f] = _boolean(value)
+            elif f == "back_paid" and isinstance(value, list):
+                clean[f] = ", ".join(_text(v, 7) for v in value)
+            else:
+                clean[f] = _text(value)
+        if any(v not in ("", False) for f, v in clean.items() if f not in ("id", "full_time")):
+            out.append(clean)  # wholly empty rows are dropped
+    return out
+
+
+def _month(text: str) -> int | None:
+    m = _MONTH_RE.match(text)
+    if not m:
+        return None
+    y, mo = int(m.group(1)), int(m.group(2))
+    if not (1900 <= y <= 2100 and 1 <= mo <= 12):
+        return None
+    return y * 12 + mo - 1
+
+
+def _back_paid_months(text: str) -> list[str]:
+    return [p for p in re.split(r"[\s,，、;；]+", text) if p]
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append(FieldError(field, message))
+
+
+def _check_range(e: _Errors, path: str, row: dict[str, Any], now_month: int) -> None:
+    start, end = _month(row.get("from", "")), _month(row.get("to", ""))
+    if start is None:
+        e.add(f"{path}.from", "请按“年-月”填写起始年月，如 2015-07")
+    if end is None:
+        e.add(f"{path}.to", "请按“年-月”填写截止年月，如 2021-12")
+    if start is not None and end is not None and start > end:
+        e.add(f"{path}.to", "截止年月不能早于起始年月")
+    if end is not None and end > now_month:
+        e.add(f"{path}.to", "截止年月不能晚于当前月份")
+
+
+def clean_section(
+    key: str, value: Any, *, year: int, rule_set: RuleSet, today: date | None = None
+) -> list[FieldError]:
+    """The problems of one (normalised) section, each naming its field path."""
+    today = today or date.today()
+    now_month = today.year * 12 + today.month - 1
+    e = _Errors()
+    if key == "conditions":
+        if not value.get("residence_permit"):
+            e.add("conditions.residence_permit", "申请人须持有有效的北京市居住证")
+        if value.get("criminal_record"):
+            e.add("conditions.criminal_record", "有刑事犯罪记录的不符合申请条件")
+        return e.items
+    if key == "tax":
+        for y, amount in value.items():
+            if amount and not _AMOUNT_RE.match(amount):
+                e.add(f"tax.{y}", "请填写不小于0的金额（元），最多两位小数")
+        return e.items
+    for i, row in enumerate(value):
+        path = f"{key}[{i}]"
+        if key in ("social_insurance", "housing", "employment", "education"):
+            _check_range(e, path, row, now_month)
+        if key in ("housing", "employment") and row.get("district") not in rule_set.districts:
+            e.add(f"{path}.district", "请选择北京市的区")
+        if key == "housing" and row.get("kind") not in HOUSING_KINDS:
+            e.add(f"{path}.kind", "请选择住所类型")
+        if key == "social_insurance":
+            start, end = _month(row.get("from", "")), _month(row.get("to", ""))
+            for m in _back_paid_months(row.get("back_paid", "")):
+                mi = _month(m)
+                if mi is None:
+                    e.add(f"{path}.back_paid", f"补缴月份“{m}”应按“年-月”填写")
+                    break
+                if start is not None and end is not None and not start <= mi <= end:
+                    e.add(f"{path}.back_paid", f"补缴月份 {m} 不在本段缴费期间内")
+                    break
+        if key == "education":
+            if row.get("level") and row["level"] not in LEVELS:
+                e.add(f"{path}.level", "请选择学历")
+            if row.get("degree") and row["degree"] not in DEGREES:
+                e.add(f"{path}.degree", "请选择学位")
+            if not row.get("level") and not row.get("degree"):
+                e.add(f"{path}.level", "学历和学位至少填写一项")
+        if key == "innovation" and row.get("code") not in rule_set.innovation_items:
+            e.add(f"{path}.code", "请选择创新创业项目")
+        if key == "honours" and row.get("code") not in rule_set.honour_codes:
+            e.add(f"{path}.code", "请选择荣誉类别")
+        if key == "violations":
+            if row.get("kind") not in VIOLATION_KINDS:
+                e.add(f"{path}.kind", "请选择记录类型")
+            d = row.get("date", "")
+            if not _DATE_RE.match(d):
+                e.add(f"{path}.date", "请按“年-月-日”填写日期，如 2021-03-05")
+            else:
+                try:
+                    if date.fromisoformat(d) > today:
+                        e.add(f"{path}.date", "日期不能晚于今天")
+                except ValueError:
+                    e.add(f"{path}.date", "日期无效")
+    if key == "honours":
+        seen: set[str] = set()
+        for i, row in enumerate(value):
+            if row.get("code") in seen:
+                e.add(f"honours[{i}].code", "该荣誉已填报")
+            seen.add(row.get("code", ""))
+    return e.items
+
+
+def clean_declaration(
+    data: dict[str, Any], *, year: int, rule_set: RuleSet, today: date | None = None
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for key in SECTION_KEYS:
+        errors.extend(
+            clean_section(
+                key,
+                data.get(key, empty_declaration(year)[key]),
+                year=year,
+                rule_set=rule_set,
+                today=today,
+            )
+        )
+    return errors
+
+
+def _amount(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def to_profile(
+    data: dict[str, Any],
+    *,
+    year: int,
+    rule_set: str,
+    application_no: str,
+    id_number: str,
+    name: str,
+    sex: str,
+    birth_date: str,
+) -> dict[str, Any]:
+    """The rules engine's profile (jifen.profile/1) for a declaration that passed its checks."""
+    cond = data.get("conditions", {})
+    tax = {y: _amount(a) for y, a in data.get("tax", {}).items() if a}
+    return {
+        "format": "jifen.profile/1",
+        "application_year": year,
+        "rule_set": rule_set,
+        "application_no": application_no,
+        "person": {
+            "id_number": id_number,
+            "name": name,
+            "sex": sex,
+            "birth_date": birth_date,
+            "female_cadre": bool(cond.get("female_cadre")) and sex == "F",
+            "residence_permit": bool(cond.get("residence_permit")),
+            "criminal_record": bool(cond.get("criminal_record")),
+        },
+        "social_insurance": [
+            {
+                "from": r["from"],
+                "to": r["to"],
+                "back_paid": _back_paid_months(r.get("back_paid", "")),
+            }
+            for r in data.get("social_insurance", [])
+        ],
+        "housing": [
+            {"kind": r["kind"], "from": r["from"], "to": r["to"], "district": r["district"]}
+            for r in data.get("housing", [])
+        ],
+        "employment": [
+            {"from": r["from"], "to": r["to"], "district": r["district"]}
+            for r in data.get("employment", [])
+        ],
+        "education": [
+            {
+                "level": r.get("level") or None,
+                "degree": r.get("degree") or None,
+                "full_time": bool(r.get("full_time")),
+                "from": r["from"],
+                "to": r["to"],
+            }
+            for r in data.get("education", [])
+        ],
+        "innovation": [r["code"] for r in data.get("innovation", [])],
+        "tax": tax,
+        "honours": [r["code"] for r in data.get("honours", [])],
+        "violations": [{"kind": r["kind"], "date": r["date"]} for r in data.get("violations", [])],
+    }
+
+
+def item_ids(data: dict[str, Any], section: str) -> set[str]:
+    value = data.get(section)
+    if isinstance(value, list):
+        return {r.get("id", "") for r in value if isinstance(r, dict)}
+    return set()

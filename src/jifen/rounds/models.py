@@ -1,0 +1,35 @@
+"""The yearly round (年度积分落户): its rule set, quota and declaration window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+
+
+class Round(models.Model):
+    year = models.PositiveIntegerField("申报年度", unique=True)
+    rule_set = models.CharField("积分规则", max_length=40)
+    quota = models.PositiveIntegerField("落户指标数", default=6000)
+    declaration_opens = models.DateTimeField("申报开始时间")
+    declaration_closes = models.DateTimeField("申报截止时间")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "积分落户年度"
+        verbose_name_plural = verbose_name
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(declaration_closes__gt=models.F("declaration_opens")),
+                name="declaration_window_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年积分落户"
+
+    def declaration_open(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.declaration_opens <= now < self.declaration_closes

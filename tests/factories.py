@@ -1,0 +1,149 @@
+"""Builders of synthetic people, employers, rounds and declarations for the tests.
+
+Identity numbers carry valid GB 11643 check digits (computed here, not by the code under test).
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from jifen.accounts import services as account_services
+from jifen.accounts.models import User
+from jifen.applications import services as app_services
+from jifen.applications.models import Application
+from jifen.rounds.models import Round
+
+PASSWORD = "Jifen-test-Passw0rd!"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_seq = itertools.count(1)
+
+
+def id_number(birth: str = "19880315", sex: str = "F", serial: int | None = None) -> str:
+    """A valid 18-character identity number (Beijing Chaoyang area code)."""
+    n = next(_seq) if serial is None else serial
+    order = (n * 2) % 1000
+    if sex == "M":
+        order = order | 1 if order % 2 == 0 else order
+    elif order % 2 == 1:
+        order -= 1
+    body = f"110105{birth}{order:03d}"
+    return body + _CHECK[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+def credit_code(serial: int | None = None) -> str:
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+    n = next(_seq) if serial is None else serial
+    body = f"91110105MA{n:07d}"[:17]
+    total = sum(chars.index(c) * w for c, w in zip(body, weights, strict=True))
+    return body + chars[(31 - total % 31) % 31]
+
+
+def make_round(year: int = 2026, *, open_now: bool = True, rule_set: str | None = None) -> Round:
+    now = timezone.now()
+    if open_now:
+        opens, closes = now - timedelta(days=10), now + timedelta(days=20)
+    else:
+        opens, closes = now - timedelta(days=60), now - timedelta(days=30)
+    return Round.objects.create(
+        year=year,
+        rule_set=rule_set or ("beijing-2016" if year < 2020 else "beijing-2020"),
+        quota=6000,
+        declaration_opens=opens,
+        declaration_closes=closes,
+    )
+
+
+def make_applicant(
+    username: str | None = None, *, birth: str = "19880315", sex: str = "F", name: str = "王素芳"
+) -> User:
+    n = next(_seq)
+    return account_services.register_applicant(
+        username=username or f"applicant{n}",
+        password=PASSWORD,
+        id_number=id_number(birth, sex, n),
+        name=name,
+        phone=f"139{n:08d}",
+    )
+
+
+def make_employer(username: str | None = None, *, name: str = "北京星河科技有限公司") -> User:
+    n = next(_seq)
+    return account_services.register_employer(
+        employer_name=name,
+        credit_code=credit_code(n),
+        district="通州区",
+        username=username or f"employer{n}",
+        password=PASSWORD,
+        agent_name="李经办",
+        phone=f"138{n:08d}",
+    )
+
+
+def make_staff(role: str, department: str = "", username: str | None = None) -> User:
+    n = next(_seq)
+    return account_services.create_staff_user(
+        actor=None,
+        username=username or f"{role}{n}",
+        password=PASSWORD,
+        role=role,
+        department=department,
+        full_name="工作人员",
+    )
+
+
+def linked_pair() -> tuple[User, User]:
+    """An applicant whose link to a new employer is confirmed."""
+    applicant, agent = make_applicant(), make_employer()
+    link = app_services.link_request(actor=applicant, employer_code=agent.employer.code)
+    app_services.link_confirm(actor=agent, link_id=link.pk)
+    return applicant, agent
+
+
+def full_declaration(year: int = 2026) -> dict[str, Any]:
+    """A declaration touching every section, valid for application year ``year``."""
+    last = year - 1
+    return {
+        "conditions": {"residence_permit": True, "criminal_record": False, "female_cadre": False},
+        "social_insurance": [
+            {"from": "2008-07", "to": f"{last}-12", "back_paid": "2010-03, 2010-04"}
+        ],
+        "housing": [
+            {"kind": "rented", "from": "2008-07", "to": "2015-12", "district": "海淀区"},
+            {"kind": "owned", "from": "2016-01", "to": f"{last}-12", "district": "通州区"},
+        ],
+        "education": [
+            {
+                "level": "bachelor",
+                "degree": "bachelor",
+                "full_time": True,
+                "from": "2004-09",
+                "to": "2008-06",
+            },
+        ],
+        "employment": [{"from": "2008-07", "to": f"{last}-12", "district": "通州区"}],
+        "innovation": [{"code": "contest.municipal.third"}],
+        "tax": {str(last - 2): "120000", str(last - 1): "80000", str(last): "150000.50"},
+        "honours": [{"code": "model_worker"}],
+        "violations": [],
+    }
+
+
+def fill_declaration(
+    applicant: User, app: Application, data: dict[str, Any] | None = None
+) -> Application:
+    data = data or full_declaration(app.round.year)
+    for section, value in data.items():
+        app = app_services.application_save_section(
+            actor=applicant,
+            application_id=app.pk,
+            section=section,
+            value=value,
+            version=app.version,
+        ).application
+    return app
