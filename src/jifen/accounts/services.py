@@ -6,6 +6,7 @@ Every write records its audit event in the same transaction.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -48,9 +49,17 @@ def _check_name(errors: list[FieldError], field: str, name: str) -> None:
 
 
 def identity_number_problem_zh(number: str) -> str | None:
-    """The engine's identity check, in Chinese for the forms."""
+    """The engine's identity check, in Chinese for the forms, plus the birth date."""
     problem = identity_problem(number)
     if problem is None:
+        # The engine checks the form and the check digit only; a number can pass those
+        # with a birth date that does not exist (1988-02-30) or has not come yet.
+        try:
+            born = date.fromisoformat(birth_date_of(number))
+        except ValueError:
+            return "公民身份号码中的出生日期无效"
+        if not date(1900, 1, 1) <= born <= date.today():
+            return "公民身份号码中的出生日期无效"
         return None
     if "check digit" in problem:
         return "公民身份号码校验位不正确，请核对"

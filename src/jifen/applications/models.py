@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import LazyObject
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 
 
 class LinkStatus(models.TextChoices):
@@ -100,14 +104,34 @@ class Application(models.Model):
         return self.status in EDITABLE_STATUSES
 
 
+class PrivateFileStorage(FileSystemStorage):
+    """A file system storage without URLs: its files are served only by checked views."""
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("evidence files have no public URL; use the evidence download view")
+
+
 class _EvidenceStorage(LazyObject):
     """Files outside the web root (settings.EVIDENCE_ROOT), never given a public URL."""
 
     def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.EVIDENCE_ROOT, base_url=None)
+        self._wrapped = PrivateFileStorage(location=settings.EVIDENCE_ROOT)
 
 
 evidence_storage = _EvidenceStorage()
+
+
+def _evidence_storage() -> _EvidenceStorage:
+    """The field's storage, given as a callable so that migrations name it instead of
+    recording this machine's EVIDENCE_ROOT."""
+    return evidence_storage
+
+
+@receiver(setting_changed)
+def _evidence_root_changed(*, setting: str, **kwargs: Any) -> None:
+    # override_settings(EVIDENCE_ROOT=...) must reach the storage set up earlier.
+    if setting == "EVIDENCE_ROOT":
+        evidence_storage._wrapped = empty
 
 
 def _evidence_path(instance: Evidence, filename: str) -> str:
@@ -118,7 +142,7 @@ class Evidence(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="evidence")
     section = models.CharField(max_length=30)
     item_id = models.CharField(max_length=16, blank=True, default="")  # "" = the whole section
-    file = models.FileField(storage=evidence_storage, upload_to=_evidence_path, max_length=200)
+    file = models.FileField(storage=_evidence_storage, upload_to=_evidence_path, max_length=200)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=50)
     size = models.PositiveIntegerField()

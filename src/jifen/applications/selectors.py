@@ -45,7 +45,9 @@ def visible_sections(user: User, app: Application) -> tuple[str, ...]:
         if app.employer_id == user.employer_id and app.status != Status.DRAFT:
             return decl.SECTION_KEYS
     elif user.role == Role.BUREAU_ADMIN:
-        return decl.SECTION_KEYS
+        # A draft is the applicant's own until they submit it; the bureau sees the rest.
+        if app.status != Status.DRAFT:
+            return decl.SECTION_KEYS
     elif user.role == Role.REVIEWER and app.status == Status.EMPLOYER_SUBMITTED:
         return DEPARTMENT_SECTIONS.get(user.department, ())
     raise NotFound("没有找到该申报")

@@ -496,22 +496,23 @@ def evidence_add(
     ev.file.save(f"{os.urandom(12).hex()}{ext}", File(upload), save=False)
     try:
         ev.save()
+        record_event(
+            actor=actor,
+            action="evidence.add",
+            target=app,
+            after={
+                "evidence": ev.pk,
+                "section": section,
+                "item": item_id,
+                "name": ev.original_name,
+                "size": size,
+                "sha256": ev.sha256,
+            },
+        )
     except Exception:
+        # No row, no event: the file must not stay behind either.
         ev.file.delete(save=False)
         raise
-    record_event(
-        actor=actor,
-        action="evidence.add",
-        target=app,
-        after={
-            "evidence": ev.pk,
-            "section": section,
-            "item": item_id,
-            "name": ev.original_name,
-            "size": size,
-            "sha256": ev.sha256,
-        },
-    )
     return ev
 
 
@@ -543,6 +544,7 @@ def evidence_delete(*, actor: User, evidence_id: int) -> None:
     app = _lock_application(ev.application_id)
     if app.status not in EDITABLE_STATUSES:
         raise Conflict(f"申报{app.get_status_display()}，不能删除材料")
+    _check_window(app.round)
     _evidence_remove(actor, ev)
 
 
