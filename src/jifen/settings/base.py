@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = ["ninja"]
+THIRD_PARTY_APPS: list[str] = ["ninja", "axes"]
 LOCAL_APPS = [
     "jifen.web",
     "jifen.audit",
@@ -105,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "jifen.audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login attempt into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jifen.urls"
@@ -159,6 +162,41 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- login lock-out (django-axes; 等保2.0 三级 登录失败处理, OWASP ASVS 2.2.1) ------------------
+
+# AxesStandaloneBackend refuses locked-out accounts before ModelBackend checks the password; it
+# needs the request, so every authenticate() call must pass request=request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+# Count failures per ACCOUNT, whatever the address: credential stuffing spreads its attempts
+# over many IP addresses, which a lock on the pair ["ip_address", "username"] never sees (and
+# next to ["username"] that pair adds nothing: no address can reach 5 before the account
+# does). A lock by IP would shut out everyone behind one office NAT after five typos. The
+# price: anyone can lock an account for 30 minutes by failing on purpose; it is unlocked
+# earlier with `manage.py axes_reset_username <username>`.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for 'ip_address' in the parameters, against bypass by rotating User-Agents or
+# cookies; a lock on the username alone counts every attempt on the account whatever its
+# address, User-Agent or cookies (tests/accounts/test_lockout.py proves it).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# The 30 minutes run from the locking failure: attempts during the lock-out do not extend it,
+# so the page's "锁定30分钟" holds and the real user is not kept out by an attacker's retries.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# HTML page with AXES_LOCKOUT_TEMPLATE, or the API's JSON error under /api/ (HTTP 429 both).
+AXES_LOCKOUT_CALLABLE = "jifen.accounts.lockout.lockout_response"
+# The same client address as the audit log (honours AUDIT_TRUST_X_FORWARDED_FOR).
+AXES_CLIENT_IP_CALLABLE = "jifen.accounts.lockout.client_ip_address"
+# Logins and logouts go to the hash-chained audit log (jifen.accounts.signals); axes' own
+# access log would only duplicate them.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- personal data and evidence files ---------------------------------------------------------
 

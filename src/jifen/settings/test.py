@@ -16,3 +16,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # pytest-django flushes the database between transactional tests; that includes the
 # append-only audit table (see jifen.audit.management.commands.flush).
 AUDIT_ALLOW_FLUSH = True
+
+# The login lock-out stays on in tests (tests/accounts/test_lockout.py exercises it). Its
+# backend needs the request, which Client.login() does not pass: tests sign in with
+# client.force_login(user), or post to the login page.
+AXES_ENABLED = True
