@@ -19,13 +19,14 @@ SETUP_STAMP  := $(VENV)/.jifen-setup-stamp
 STATIC_STAMP := $(VAR)/staticfiles/.jifen-collected-stamp
 STATIC_SRC   := $(shell find src/jifen -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: help setup run migrate static demo test lint clean
+.PHONY: help setup run migrate static demo test lint clean browser-deps
 
 help:
 	@echo "make run    set up, migrate, collect static files, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make lint   ruff check"
 	@echo "make setup  only build .venv (quick when nothing changed)"
+	@echo "make browser-deps  install Chromium and the Noto CJK fonts for the browser tests"
 
 setup: $(SETUP_STAMP)
 
@@ -44,9 +45,14 @@ $(STATIC_STAMP): $(SETUP_STAMP) $(STATIC_SRC)
 	@touch $@
 
 # ---- DEMO ROUND --------------------------------------------------------------------------
-# A later issue loads the demo round here (idempotent, quick when it is already loaded).
+# Loads the demo round (a round open for declaration, an employer, applicants in every state,
+# one account per role) and prints the URL and the demo logins. Idempotent: quick and without
+# changes when it is already loaded. Dates are relative to the first load; delete
+# var/jifen.sqlite3 to start over. `make run DEMO=0` skips it (the command refuses to run
+# when DEBUG is off: a published password must not reach a real system).
+DEMO ?= 1
 demo: migrate
-	@true
+	@if [ "$(DEMO)" != 0 ]; then $(MANAGE) demo_round --url http://$(HOST):$(PORT)/; fi
 # ---- end of DEMO ROUND -------------------------------------------------------------------
 
 run: migrate static demo
@@ -55,7 +61,25 @@ run: migrate static demo
 	@echo
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: setup
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`); without
+# a CJK font every Chinese character renders as a box. A quick no-op when both are present.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+CHROMIUM         ?= /usr/bin/chromium
+
+browser-deps:
+	@if [ -x $(CHROMIUM) ] && { fc-list :lang=zh 2>/dev/null | grep -qi noto \
+	        || dpkg -s fonts-noto-cjk >/dev/null 2>&1; }; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "browser-deps: Chromium ($(CHROMIUM)) or the Noto CJK fonts are missing." >&2; \
+	    echo "browser-deps: install them as root: apt-get install $(BROWSER_PACKAGES)" >&2; \
+	    exit 1; \
+	fi; \
+	echo "browser-deps: installing $(BROWSER_PACKAGES)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt_install() { apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }; \
+	apt_install || { apt-get update -q && apt_install; }
+
+test: setup browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -1,10 +1,14 @@
-"""Home page."""
+"""Home page and the signed-in person's entry point (the dashboard redirect)."""
 
 from typing import NamedTuple
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
+
+from jifen.accounts.roles import Role
 
 
 class Phase(NamedTuple):
@@ -27,3 +31,17 @@ PHASES: tuple[Phase, ...] = (
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"phases": PHASES})
+
+
+@require_safe
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Send the signed-in person to the start page of their role."""
+    role = request.user.role
+    if role == Role.APPLICANT:
+        return redirect("applications:applicant_home")
+    if role == Role.EMPLOYER_AGENT:
+        return redirect("applications:employer_home")
+    if request.user.is_staff_role:
+        return redirect("staff:home")
+    raise PermissionDenied("该账户没有可用的办理页面")

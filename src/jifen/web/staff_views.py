@@ -1,0 +1,344 @@
+"""The staff workbench (/staff/): one section per staff role, each read-only here.
+
+- 市人社局管理员 (bureau_admin): the current round and where its applications stand;
+- 部门审核员 (reviewer): the applications the employers passed on, cut down to the sections
+  of the reviewer's department;
+- 审计员 (auditor): the audit log with filters, and whether its hash chain is intact;
+- 安全管理员 (security_admin): the user accounts;
+- 运维人员 (operator): the system's health.
+
+Which section a person sees follows from their role on the server; applicants and employer
+agents get 403. Reads of applications go through ``jifen.applications.selectors``, which
+decide what each role may see.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from jifen.accounts.models import ApplicantProfile, Employer, User
+from jifen.accounts.roles import Department, Role
+from jifen.applications import selectors as app_selectors
+from jifen.applications.declaration import SECTIONS_BY_KEY
+from jifen.applications.models import Application, EmploymentLink, Evidence, LinkStatus, Status
+from jifen.applications.views_common import group_evidence
+from jifen.audit import selectors as audit_selectors
+from jifen.audit.models import AuditEvent
+from jifen.audit.services import record_access, verify_chain
+from jifen.core.errors import NotAuthenticated, NotFound, NotPermitted
+from jifen.rounds.models import Round
+from jifen.rounds.selectors import current_round
+
+from .health import check_database
+
+PAGE_SIZE = 50
+
+View = Callable[..., HttpResponse]
+
+ROLE_LABELS = dict(Role.choices)
+FIELD_LABELS = {"id_number": "公民身份号码", "phone": "手机号码", "audit_log": "审计日志"}
+STATUS_BADGES = {
+    Status.DRAFT: "badge-draft",
+    Status.SUBMITTED: "badge-submitted",
+    Status.RETURNED: "badge-returned",
+    Status.EMPLOYER_SUBMITTED: "badge-done",
+}
+
+
+def staff_page(view: View) -> View:
+    """Signed-in staff only (403 for applicants and employer agents); a service's
+    NotFound becomes 404 and NotPermitted 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff_role:
+            raise PermissionDenied("工作台仅供工作人员使用")
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except (NotPermitted, NotAuthenticated) as exc:
+            raise PermissionDenied(exc.message) from exc
+
+    return login_required(wrapped)
+
+
+# --- 市人社局管理员 -----------------------------------------------------------------------------
+
+
+def _status_rows(queryset: Any, statuses: tuple[Status, ...]) -> list[dict[str, Any]]:
+    counts = {
+        row["status"]: row["n"]
+        for row in queryset.order_by().values("status").annotate(n=Count("id"))
+    }
+    return [
+        {"value": s.value, "label": s.label, "badge": STATUS_BADGES[s], "count": counts.get(s, 0)}
+        for s in statuses
+    ]
+
+
+def _bureau_context(request: HttpRequest) -> dict[str, Any]:
+    rnd = current_round()
+    status_rows: list[dict[str, Any]] = []
+    recent: list[Application] = []
+    if rnd is not None:
+        in_round = Application.objects.filter(round=rnd)
+        status_rows = _status_rows(in_round, tuple(Status))
+        recent = list(
+            in_round.filter(status=Status.EMPLOYER_SUBMITTED)
+            .select_related("employer")
+            .order_by("-employer_submitted_at", "-id")[:20]
+        )
+    return {
+        "round": rnd,
+        "round_open": rnd.declaration_open() if rnd else False,
+        "rounds": Round.objects.order_by("-year"),
+        "status_rows": status_rows,
+        "application_total": sum(r["count"] for r in status_rows),
+        "pending_links": EmploymentLink.objects.filter(status=LinkStatus.PENDING).count(),
+        "confirmed_links": EmploymentLink.objects.filter(status=LinkStatus.CONFIRMED).count(),
+        "employer_count": Employer.objects.count(),
+        "applicant_count": ApplicantProfile.objects.count(),
+        "recent_submitted": recent,
+    }
+
+
+# --- 部门审核员 ---------------------------------------------------------------------------------
+
+
+def _department_sections(user: User) -> list[Any]:
+    keys = app_selectors.DEPARTMENT_SECTIONS.get(user.department, ())
+    return [SECTIONS_BY_KEY[k] for k in keys]
+
+
+def _reviewer_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    rnd = current_round()
+    queryset = Application.objects.none()
+    if rnd is not None and app_selectors.DEPARTMENT_SECTIONS.get(user.department):
+        queryset = (
+            Application.objects.filter(round=rnd, status=Status.EMPLOYER_SUBMITTED)
+            .select_related("employer")
+            .order_by("employer_submitted_at", "id")
+        )
+    return {
+        "round": rnd,
+        "department_label": user.get_department_display() or "（未指定部门）",
+        "department_sections": _department_sections(user),
+        "applications": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")),
+    }
+
+
+# --- 审计员 -------------------------------------------------------------------------------------
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label="动作", required=False)
+    actor = forms.CharField(label="操作人用户名", required=False, max_length=150)
+    kind = forms.ChoiceField(
+        label="类别", required=False, choices=[("", "全部"), *AuditEvent.Kind.choices]
+    )
+    date_from = forms.DateField(
+        label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        actions = (
+            AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+        )
+        self.fields["action"].choices = [("", "全部"), *((a, a) for a in actions)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "结束日期不能早于开始日期")
+        return data
+
+
+def _local_midnight(day: Any) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _compact(value: Any) -> str:
+    if value in (None, {}, []):
+        return ""
+    # ", " and ": " give the browser places to wrap a long value inside its table cell.
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _target_label(event: AuditEvent) -> str:
+    if not event.target_type:
+        return ""
+    try:
+        name = str(apps.get_model(event.target_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        name = event.target_type
+    return f"{name} #{event.target_id}" if event.target_id else name
+
+
+def _event_row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "event": event,
+        "role": ROLE_LABELS.get(event.actor_role, event.actor_role),
+        "target": _target_label(event),
+        "field": FIELD_LABELS.get(event.field, event.field),
+        "before": _compact(event.before),
+        "after": _compact(event.after),
+    }
+
+
+def _auditor_context(request: HttpRequest) -> dict[str, Any]:
+    # The auditor's reading of the log is itself on the record (once per page view).
+    record_access(
+        actor=request.user, target_type="audit.auditevent", field="audit_log",
+        detail=request.GET.urlencode()[:500],
+    )
+    form = AuditFilterForm(request.GET or None)
+    queryset = AuditEvent.objects.none()
+    if not form.is_bound:
+        queryset = audit_selectors.events()
+    elif form.is_valid():
+        d = form.cleaned_data
+        filters: dict[str, Any] = {
+            "action": d["action"] or None,
+            "kind": d["kind"] or None,
+            "since": _local_midnight(d["date_from"]) if d["date_from"] else None,
+            "until": _local_midnight(d["date_to"] + timedelta(days=1)) if d["date_to"] else None,
+        }
+        username = d["actor"].strip()
+        actor = User.objects.filter(username=username).first() if username else None
+        queryset = audit_selectors.events(actor=actor, **filters)
+        if username and actor is None:
+            # An account since deleted: the event keeps its username.
+            queryset = queryset.filter(actor_name=username)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "chain": verify_chain(),
+        "form": form,
+        "page": page,
+        "rows": [_event_row(e) for e in page.object_list],
+    }
+
+
+# --- 安全管理员 ---------------------------------------------------------------------------------
+
+
+def _security_context(request: HttpRequest) -> dict[str, Any]:
+    role = request.GET.get("role", "")
+    if role not in Role.values:
+        role = ""
+    users = User.objects.order_by("username")
+    if role:
+        users = users.filter(role=role)
+    return {
+        "roles": Role.choices,
+        "role_filter": role,
+        "users": Paginator(users, PAGE_SIZE).get_page(request.GET.get("page")),
+        "role_counts": {
+            ROLE_LABELS.get(r["role"], r["role"]): r["n"]
+            for r in User.objects.order_by("role").values("role").annotate(n=Count("id"))
+        },
+    }
+
+
+# --- 运维人员 -----------------------------------------------------------------------------------
+
+
+def _unapplied_migrations() -> list[str] | None:
+    """Names of migrations not applied yet (None when the check itself failed)."""
+    try:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception:  # the database is unreachable: reported by the database check
+        return None
+    return [f"{m.app_label}.{m.name}" for m, _backwards in plan]
+
+
+def _operator_context(request: HttpRequest) -> dict[str, Any]:
+    database = check_database()
+    unapplied = _unapplied_migrations()
+    chain = verify_chain()
+    counts = [
+        ("用户账户", User.objects.count()),
+        ("用人单位", Employer.objects.count()),
+        ("申请人", ApplicantProfile.objects.count()),
+        ("积分落户年度", Round.objects.count()),
+        ("积分申报", Application.objects.count()),
+        ("证明材料", Evidence.objects.count()),
+        ("审计事件", AuditEvent.objects.count()),
+    ]
+    return {
+        "database_ok": database["status"] == "ok",
+        "database_error": database.get("error", ""),
+        "database_vendor": connection.vendor,
+        "unapplied": unapplied,
+        "chain": chain,
+        "counts": counts,
+        "checked_at": timezone.now(),
+    }
+
+
+SECTIONS: dict[str, tuple[str, Callable[[HttpRequest], dict[str, Any]]]] = {
+    Role.BUREAU_ADMIN: ("web/staff/home_bureau.html", _bureau_context),
+    Role.REVIEWER: ("web/staff/home_reviewer.html", _reviewer_context),
+    Role.AUDITOR: ("web/staff/home_auditor.html", _auditor_context),
+    Role.SECURITY_ADMIN: ("web/staff/home_security.html", _security_context),
+    Role.OPERATOR: ("web/staff/home_operator.html", _operator_context),
+}
+
+
+@require_safe
+@staff_page
+def home(request: HttpRequest) -> HttpResponse:
+    section = SECTIONS.get(request.user.role)
+    if section is None:
+        raise PermissionDenied("该角色没有工作台")
+    template, build = section
+    return render(request, template, build(request))
+
+
+@require_safe
+@staff_page
+def application(request: HttpRequest, application_id: int) -> HttpResponse:
+    """One application, read-only, cut down to the sections the viewer's role may see."""
+    user = request.user
+    app = app_selectors.application_for(user, application_id)
+    sections = app_selectors.visible_sections(user, app)
+    return render(
+        request,
+        "web/staff/application.html",
+        {
+            "app": app,
+            "applicant": app.applicant,
+            "sections": [SECTIONS_BY_KEY[k] for k in sections],
+            "section_titles": [SECTIONS_BY_KEY[k].title for k in sections],
+            "data": app_selectors.application_data_for(user, app),
+            "evidence_by_item": group_evidence(app_selectors.evidence_for(user, app)),
+            "evidence_url_name": "applications:evidence_download",
+            "department_label": (
+                Department(user.department).label if user.department else ""
+            ),
+        },
+    )

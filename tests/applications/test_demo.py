@@ -1,0 +1,226 @@
+"""The demo round (manage.py demo_round): what it loads, through the services, exactly once."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from jifen.accounts.codes import credit_code_problem
+from jifen.accounts.models import ApplicantProfile, Employer, User
+from jifen.accounts.roles import Department, Role
+from jifen.applications import selectors
+from jifen.applications.demo import (
+    DEMO_PASSWORD,
+    RETURN_REASON,
+    USERNAMES,
+    DemoError,
+    load_demo,
+)
+from jifen.applications.models import Application, EmploymentLink, LinkStatus, Status
+from jifen.audit.models import AuditEvent
+from jifen.audit.services import verify_chain
+from jifen.rounds.models import Round
+from jifen.rules.identity import identity_problem
+from jifen.rules.ruleset import rule_set_name_for_year
+from tests.factories import make_applicant
+
+pytestmark = pytest.mark.django_db
+
+APPLICANTS = ("demo-applicant", "demo-linked", "demo-pending", "demo-pending2",
+              "demo-submitted", "demo-returned", "demo-done", "demo-new")
+EXPECTED_ROLES = {
+    "demo-bureau": (Role.BUREAU_ADMIN, ""),
+    "demo-operator": (Role.OPERATOR, ""),
+    "demo-auditor": (Role.AUDITOR, ""),
+    "demo-security": (Role.SECURITY_ADMIN, ""),
+    "demo-employer": (Role.EMPLOYER_AGENT, ""),
+    "demo-employer2": (Role.EMPLOYER_AGENT, ""),
+    **{f"demo-reviewer-{d.value}": (Role.REVIEWER, d.value) for d in Department},
+    **{u: (Role.APPLICANT, "") for u in APPLICANTS},
+}
+
+
+def _app_of(username: str) -> Application | None:
+    return Application.objects.filter(applicant__user__username=username).first()
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (User, Employer, ApplicantProfile, Round, EmploymentLink, Application,
+                      AuditEvent)
+    }
+
+
+def test_the_round_is_open_now_for_this_year():
+    before = timezone.now()
+    summary = load_demo()
+    year = timezone.localdate().year
+    rnd = Round.objects.get()
+    assert (rnd.year, rnd.quota, rnd.rule_set) == (year, 6000, rule_set_name_for_year(year))
+    assert rnd.declaration_open()
+    # Relative to the load day: opened 14 days ago, closes in 60 days (to the minute).
+    assert abs(rnd.declaration_opens - (before - timedelta(days=14))) < timedelta(minutes=2)
+    assert abs(rnd.declaration_closes - (before + timedelta(days=60))) < timedelta(minutes=2)
+    assert summary.created and summary.open_now and summary.round_year == year
+
+
+def test_an_explicit_year_picks_its_rule_set():
+    load_demo(year=2019)
+    assert Round.objects.get().rule_set == "beijing-2016"
+    assert Application.objects.count() == 4
+
+
+def test_every_account_exists_with_its_role_and_the_demo_password():
+    summary = load_demo()
+    users = {u.username: u for u in User.objects.select_related("employer")}
+    assert set(users) == set(EXPECTED_ROLES) == set(USERNAMES)
+    for username, (role, department) in EXPECTED_ROLES.items():
+        user = users[username]
+        assert (user.role, user.department) == (role, department), username
+        assert user.check_password(DEMO_PASSWORD), username
+    assert {a.username for a in summary.accounts} == set(USERNAMES)
+    assert summary.password == DEMO_PASSWORD
+    employer = users["demo-employer"].employer
+    assert employer.name == "北京星河智能科技有限公司"
+    assert credit_code_problem(employer.credit_code) is None
+    assert credit_code_problem(users["demo-employer2"].employer.credit_code) is None
+    for profile in ApplicantProfile.objects.all():
+        assert identity_problem(profile.id_number) is None
+        assert profile.sex == ("M" if int(profile.id_number[16]) % 2 else "F")
+        assert len(profile.name) >= 2
+
+
+def test_the_applicants_are_in_every_state():
+    load_demo()
+    employer = Employer.objects.get(name="北京星河智能科技有限公司")
+    employer2 = User.objects.get(username="demo-employer2").employer
+    assert sorted(Application.objects.values_list("status", flat=True)) == sorted(
+        [Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.EMPLOYER_SUBMITTED]
+    )
+    assert _app_of("demo-applicant").status == Status.DRAFT
+    assert _app_of("demo-submitted").status == Status.SUBMITTED
+    returned = _app_of("demo-returned")
+    assert (returned.status, returned.return_reason) == (Status.RETURNED, RETURN_REASON)
+    assert _app_of("demo-done").status == Status.EMPLOYER_SUBMITTED
+    assert Application.objects.filter(employer=employer).count() == 4
+    for username in ("demo-linked", "demo-pending", "demo-pending2", "demo-new"):
+        assert _app_of(username) is None
+
+    def link_of(username):
+        return EmploymentLink.objects.filter(applicant__user__username=username).first()
+
+    for username in ("demo-applicant", "demo-linked", "demo-submitted", "demo-returned",
+                     "demo-done"):
+        link = link_of(username)
+        assert (link.status, link.employer) == (LinkStatus.CONFIRMED, employer)
+    assert (link_of("demo-pending").status, link_of("demo-pending").employer) == (
+        LinkStatus.PENDING, employer)
+    assert (link_of("demo-pending2").status, link_of("demo-pending2").employer) == (
+        LinkStatus.PENDING, employer2)
+    assert link_of("demo-new") is None
+
+
+def test_the_declarations_are_valid_and_score_differently():
+    load_demo()
+    draft = _app_of("demo-applicant")
+    filled = [k for k in ("social_insurance", "housing", "education", "tax") if any(
+        draft.data[k].values() if isinstance(draft.data[k], dict) else draft.data[k])]
+    assert filled == ["social_insurance", "housing"]  # a couple of sections, the rest to try
+    totals = {}
+    for app in Application.objects.select_related("round", "applicant"):
+        assert selectors.declaration_problems(app) == []
+        assessment = selectors.assess(app)
+        assert assessment.errors == [], app.applicant.user.username
+        assert assessment.result is not None
+        if app.status != Status.DRAFT:
+            assert assessment.result["eligible"] is True
+            totals[app.applicant.user.username] = assessment.total
+    assert len(set(totals.values())) == 3  # submitted, returned, done all differ
+
+
+def test_every_write_left_its_audit_event_on_the_cli_channel():
+    load_demo()
+    events = AuditEvent.objects.all()
+    assert {e.channel for e in events} == {"cli"}
+    actions: dict[str, int] = {}
+    for e in events:
+        actions[e.action] = actions.get(e.action, 0) + 1
+    assert actions == {
+        "account.create_staff": 12,
+        "round.create": 1,
+        "account.register_employer": 2,
+        "account.register_applicant": 8,
+        "link.request": 7,
+        "link.confirm": 5,
+        "application.start": 4,
+        "application.save": 3 + 3 * 9,
+        "application.submit": 3,
+        "application.return": 1,
+        "application.employer_submit": 1,
+    }
+    bureau = User.objects.get(username="demo-bureau")
+    assert AuditEvent.objects.get(action="round.create").actor == bureau
+    assert verify_chain().ok
+
+
+def test_a_second_load_changes_nothing():
+    first = load_demo()
+    counts = _counts()
+    versions = dict(Application.objects.values_list("pk", "version"))
+    second = load_demo()
+    assert second.created is False
+    assert _counts() == counts
+    assert dict(Application.objects.values_list("pk", "version")) == versions
+    assert second.accounts == first.accounts
+
+
+def test_the_summary_follows_what_happened_since():
+    load_demo()
+    app = _app_of("demo-submitted")
+    from jifen.applications import services
+
+    services.application_withdraw(
+        actor=User.objects.get(username="demo-submitted"), application_id=app.pk,
+        version=app.version,
+    )
+    state = {a.username: a.state for a in load_demo().accounts}["demo-submitted"]
+    assert "填报中" in state
+
+
+def test_a_partial_demo_is_refused_and_nothing_is_added():
+    make_applicant("demo-new")
+    counts = _counts()
+    with pytest.raises(DemoError, match="demo-applicant"):
+        load_demo()
+    assert _counts() == counts
+
+
+def test_the_command_refuses_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("demo_round", stdout=StringIO())
+    assert User.objects.count() == 0 and Round.objects.count() == 0
+
+
+def test_the_command_prints_the_url_and_every_login(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_round", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8000/" in text
+    assert DEMO_PASSWORD in text
+    for username in USERNAMES:
+        assert f"  {username} " in text
+    assert "市人社局管理员" in text and RETURN_REASON in text
+    again = StringIO()
+    call_command("demo_round", "--url", "http://localhost:9000/", stdout=again)
+    assert "already loaded" in again.getvalue() and "http://localhost:9000/" in again.getvalue()
+
+
+def test_force_loads_with_debug_off(settings):
+    settings.DEBUG = False
+    call_command("demo_round", "--force", stdout=StringIO())
+    assert User.objects.filter(username__in=USERNAMES).count() == len(USERNAMES)
