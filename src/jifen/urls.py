@@ -2,10 +2,12 @@
 
 from django.urls import include, path
 
+from jifen.api.api import api
 
 urlpatterns = [
     path("", include("jifen.web.urls")),
     path("accounts/", include("jifen.accounts.urls")),
     path("my/", include("jifen.applications.urls")),
     path("staff/", include("jifen.web.staff_urls")),
+    path("api/", api.urls),
 ]

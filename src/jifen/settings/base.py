@@ -89,6 +89,7 @@ LOCAL_APPS = [
     "jifen.accounts",
     "jifen.rounds",
     "jifen.applications",
+    "jifen.api",
 ]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

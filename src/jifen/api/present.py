@@ -1,0 +1,132 @@
+"""Models as response bodies. Identity numbers only ever leave here masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jifen.accounts.models import ApplicantProfile, Employer, User
+from jifen.applications import declaration as decl
+from jifen.applications import selectors
+from jifen.applications.models import Application, EmploymentLink, Evidence
+from jifen.core.errors import FieldError
+from jifen.rounds.models import Round
+
+
+def errors(items: list[FieldError]) -> list[dict[str, str]]:
+    return [e.as_dict() for e in items]
+
+
+def employer(e: Employer) -> dict[str, Any]:
+    return {"id": e.pk, "name": e.name, "code": e.code, "district": e.district}
+
+
+def employer_brief(e: Employer) -> dict[str, Any]:
+    return {"id": e.pk, "name": e.name, "district": e.district}
+
+
+def applicant(p: ApplicantProfile) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "id_number_masked": p.id_number_masked,
+        "sex": p.sex,
+        "birth_date": p.birth_date.isoformat(),
+    }
+
+
+def me(user: User) -> dict[str, Any]:
+    profile = ApplicantProfile.objects.filter(user=user).first()
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "role": user.role,
+        "role_display": user.get_role_display(),
+        "display_name": user.display_name,
+        "is_staff_role": user.is_staff_role,
+        "department": user.department,
+        "employer": employer(user.employer) if user.employer_id else None,
+        "applicant": applicant(profile) if profile else None,
+    }
+
+
+def round_(r: Round) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "year": r.year,
+        "rule_set": r.rule_set,
+        "quota": r.quota,
+        "declaration_opens": r.declaration_opens,
+        "declaration_closes": r.declaration_closes,
+        "declaration_open": r.declaration_open(),
+    }
+
+
+def link(k: EmploymentLink) -> dict[str, Any]:
+    return {
+        "id": k.pk,
+        "status": k.status,
+        "status_display": k.get_status_display(),
+        "reason": k.reason,
+        "requested_at": k.requested_at,
+        "decided_at": k.decided_at,
+        "employer": employer_brief(k.employer),
+        "applicant": applicant(k.applicant),
+    }
+
+
+def application_summary(app: Application) -> dict[str, Any]:
+    return {
+        "id": app.pk,
+        "number": app.number,
+        "status": app.status,
+        "status_display": app.get_status_display(),
+        "version": app.version,
+        "editable": app.editable,
+        "round": {"id": app.round.pk, "year": app.round.year, "rule_set": app.round.rule_set},
+        "employer": employer_brief(app.employer),
+        "applicant": applicant(app.applicant),
+        "return_reason": app.return_reason,
+        "submitted_at": app.submitted_at,
+        "employer_submitted_at": app.employer_submitted_at,
+        "updated_at": app.updated_at,
+    }
+
+
+def application_detail(user: User, app: Application) -> dict[str, Any]:
+    visible = selectors.visible_sections(user, app)
+    problems = selectors.section_problems(app)
+    out = application_summary(app)
+    out["sections"] = [
+        {"key": s.key, "title": s.title, "indicator": s.indicator, "help": s.help,
+         "is_list": s.is_list}
+        for s in decl.SECTIONS
+        if s.key in visible
+    ]
+    out["data"] = selectors.application_data_for(user, app)
+    out["problems"] = {key: errors(problems.get(key, [])) for key in visible}
+    return out
+
+
+def evidence(ev: Evidence) -> dict[str, Any]:
+    return {
+        "id": ev.pk,
+        "application_id": ev.application_id,
+        "section": ev.section,
+        "item_id": ev.item_id,
+        "original_name": ev.original_name,
+        "content_type": ev.content_type,
+        "size": ev.size,
+        "sha256": ev.sha256,
+        "uploaded_at": ev.uploaded_at,
+    }
+
+
+def explanation(result: dict[str, Any] | None) -> tuple[list[dict[str, Any]] | None, list[str]]:
+    """The Chinese explanation and eligibility reasons of a result (None when the module that
+    translates them is not available)."""
+    if result is None:
+        return None, []
+    try:
+        from jifen.applications.explain import explain_zh, reasons_zh
+    except ImportError:  # pragma: no cover - the module ships with the applications app
+        return None, list(result.get("reasons") or [])
+    return explain_zh(result), reasons_zh(result)
