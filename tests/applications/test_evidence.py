@@ -31,7 +31,7 @@ from jifen.core.errors import (
     ServiceError,
 )
 from jifen.rounds.models import Round
-from tests.factories import fill_declaration, linked_pair, make_applicant, make_round
+from tests.factories import fill_declaration, make_applicant
 
 pytestmark = pytest.mark.django_db
 
@@ -68,22 +68,6 @@ def evidence_root(tmp_path: Path) -> Iterator[Path]:
 
 def stored_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-@pytest.fixture
-def pair():
-    make_round(2026)
-    return linked_pair()
-
-
-@pytest.fixture
-def applicant(pair):
-    return pair[0]
-
-
-@pytest.fixture
-def agent(pair):
-    return pair[1]
 
 
 @pytest.fixture

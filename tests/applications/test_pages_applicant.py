@@ -100,26 +100,6 @@ def element_by_id(html: str, element_id: str) -> str:
 
 
 @pytest.fixture
-def rnd() -> Round:
-    return make_round(2026)
-
-
-@pytest.fixture
-def pair(rnd):
-    return linked_pair()
-
-
-@pytest.fixture
-def applicant(pair) -> User:
-    return pair[0]
-
-
-@pytest.fixture
-def agent(pair) -> User:
-    return pair[1]
-
-
-@pytest.fixture
 def app(applicant) -> Application:
     return services.application_start(actor=applicant)
 

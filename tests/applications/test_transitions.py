@@ -97,26 +97,6 @@ def close_window(rnd: Round) -> None:
 
 
 @pytest.fixture
-def rnd() -> Round:
-    return make_round(2026)
-
-
-@pytest.fixture
-def pair(rnd):
-    return linked_pair()
-
-
-@pytest.fixture
-def applicant(pair):
-    return pair[0]
-
-
-@pytest.fixture
-def agent(pair):
-    return pair[1]
-
-
-@pytest.fixture
 def app(applicant) -> Application:
     return services.application_start(actor=applicant)
 

@@ -17,10 +17,8 @@ from jifen.audit.models import AuditEvent
 from jifen.core.errors import NotFound, NotPermitted
 from tests.factories import (
     fill_declaration,
-    linked_pair,
     make_applicant,
     make_employer,
-    make_round,
     make_staff,
 )
 
@@ -37,22 +35,6 @@ EXPECTED_BY_DEPARTMENT = {
     Department.HONOURS: ("honours",),
     Department.SERVICE_WINDOW: ALL,
 }
-
-
-@pytest.fixture
-def pair():
-    make_round(2026)
-    return linked_pair()
-
-
-@pytest.fixture
-def applicant(pair):
-    return pair[0]
-
-
-@pytest.fixture
-def agent(pair):
-    return pair[1]
 
 
 @pytest.fixture
