@@ -62,12 +62,13 @@ run: migrate static demo
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's Chromium through Playwright (never `playwright install`); without
-# a CJK font every Chinese character renders as a box. A quick no-op when both are present.
-BROWSER_PACKAGES := chromium fonts-noto-cjk
+# a CJK font every Chinese character renders as a box; chromium-l10n gives the browser's own
+# controls (the file picker's button) their Chinese text. A quick no-op when both are present.
+BROWSER_PACKAGES := chromium chromium-l10n fonts-noto-cjk
 CHROMIUM         ?= /usr/bin/chromium
 
 browser-deps:
-	@if [ -x $(CHROMIUM) ] && { fc-list :lang=zh 2>/dev/null | grep -qi noto \
+	@if [ -x $(CHROMIUM) ] && [ -f /usr/lib/chromium/locales/zh-CN.pak ] && { fc-list :lang=zh 2>/dev/null | grep -qi noto \
 	        || dpkg -s fonts-noto-cjk >/dev/null 2>&1; }; then exit 0; fi; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 	    echo "browser-deps: Chromium ($(CHROMIUM)) or the Noto CJK fonts are missing." >&2; \

@@ -210,7 +210,7 @@ def _basis(name: str, indicator: str) -> tuple[str, str]:
             "back-paid months",
             "employment",
             "328 months × 0.25; 2 back-paid months earn nothing (1998-07..2025-12)",
-            "1998-07 至 2025-12 共 328 个缴费月 × 0.25 分；补缴 2 个月不计分",
+            "统计期 1998-07 至 2025-12 内共 328 个缴费月 × 0.25 分；补缴 2 个月不计分",
         ),
         (
             "housing capped, ceiling",

@@ -54,6 +54,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=zh-CN",  # the browser's own controls in Chinese (Debian's chromium-l10n)
 ]
 LOCALE = "zh-CN"
 TIMEZONE = "Asia/Shanghai"
@@ -99,8 +100,11 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
+    # Chromium picks its own UI language (the file picker's button) from LANGUAGE;
+    # --lang alone is ignored in headless mode.
+    env = {**os.environ, "LANGUAGE": "zh_CN:zh"}
     browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
     )
     yield browser
     browser.close()

@@ -98,7 +98,9 @@ def _p(name: str, regex: str, translate: Translator) -> Pattern:
 def _employment(g: dict[str, str]) -> str:
     text = f"共 {g['n']} 个缴费月 × {g['rate']} 分"
     if g["first"]:
-        text = f"{_span(g['first'], g['last'])} {text}"
+        # The span is the counting window (from 1998-07), not the applicant's own first
+        # month: say so, or it reads as if they had paid since then.
+        text = f"统计期 {_span(g['first'], g['last'])} 内{text}"
     if g["late"]:
         text += f"；补缴 {g['late']} 个月不计分"
     return text

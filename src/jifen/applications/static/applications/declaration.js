@@ -9,6 +9,8 @@
  *   401/403: the session timed out; what was typed is kept in localStorage and put back
  *   into the form when the page is opened again after logging in.
  * - Rows ticked "删除此条" are removed only by the 保存 button, never by autosave.
+ * - A button pressed while an autosave is on its way waits for its answer (and the new
+ *   version it brings) before posting, so that it is not taken for a change made elsewhere.
  * No inline scripts or styles (CSP script-src 'self'; style-src 'self').
  */
 (function () {
@@ -48,6 +50,7 @@
   var stopped = !conflictBanner.hidden; // a conflict (or a refusal) stops autosaving
   var offline = false; // the session timed out: keep drafts in the browser only
   var submitting = false;
+  var waitingToSubmit = false; // a button was pressed during an autosave: posted after it
 
   // --- helpers ---------------------------------------------------------------------------
 
@@ -434,7 +437,25 @@
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
 
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (event) {
+    // An autosave on its way has (or soon will have) moved the server to a new version;
+    // posting the version this page still holds would be refused as a conflict with
+    // "another page". Wait for its answer (which updates the version), then post again
+    // with the button that was pressed.
+    if (saving && !submitting && typeof form.requestSubmit === "function") {
+      event.preventDefault();
+      if (waitingToSubmit) {
+        return; // pressed again while waiting: one post is enough
+      }
+      waitingToSubmit = true;
+      var submitter = event.submitter || null;
+      setStatus("正在保存…");
+      saving.then(function () {
+        waitingToSubmit = false;
+        form.requestSubmit(submitter);
+      });
+      return;
+    }
     // The full post carries everything typed: the browser copy is no longer needed, and a
     // pending autosave must not race it.
     submitting = true;
