@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from jifen.accounts.models import ApplicantProfile, User
+from jifen.accounts.models import ApplicantProfile, Employer, User
 from jifen.accounts.roles import Department, Role
 from jifen.core.errors import FieldError, NotFound, NotPermitted
+from jifen.rounds.models import Round
 from jifen.rules import score_profile
 from jifen.rules.ruleset import RuleSet, load_rule_set
 from jifen.rules.schema import ProfileError
@@ -28,6 +29,15 @@ DEPARTMENT_SECTIONS: dict[str, tuple[str, ...]] = {
     Department.HONOURS: ("honours",),
     Department.SERVICE_WINDOW: decl.SECTION_KEYS,
 }
+
+
+# How many of the newest employer-submitted applications the bureau's overview lists.
+RECENT_SUBMITTED_LIMIT = 20
+
+
+def _require_role(user: User, role: str, message: str) -> None:
+    if not user.is_authenticated or user.role != role:
+        raise NotPermitted(message)
 
 
 def rule_set_of(app: Application) -> RuleSet:
@@ -97,6 +107,71 @@ def applications_for_employer(user: User, status: str | None = None) -> QuerySet
         .order_by("status", "-submitted_at", "id")
     )
     return qs.filter(status=status) if status else qs
+
+
+def status_counts(queryset: QuerySet[Application]) -> dict[str, int]:
+    """How many applications of ``queryset`` are in each status: every status is a key (in
+    the order of ``Status``), 0 when there is none. ``queryset`` is already cut down to what
+    the caller may see; this only counts it."""
+    counts = {
+        row["status"]: row["n"]
+        for row in queryset.order_by().values("status").annotate(n=Count("id"))
+    }
+    return {s.value: counts.get(s.value, 0) for s in Status}
+
+
+def employer_status_counts(user: User) -> dict[str, int]:
+    """The employer agent's own employer's applications per status (drafts stay with the
+    applicant, so they count 0); NotPermitted for anyone else."""
+    return status_counts(applications_for_employer(user))
+
+
+def round_overview(user: User, rnd: Round | None) -> dict[str, Any]:
+    """The bureau's overview of ``rnd`` (the current round, or None when there is none).
+
+    Keys: ``status_counts`` (every status of the round's applications, drafts included as a
+    number only; empty when ``rnd`` is None), ``application_total``, ``pending_links`` and
+    ``confirmed_links`` (employment links of all rounds), ``employer_count``,
+    ``applicant_count``, ``recent_submitted`` (the round's newest employer-submitted
+    applications, at most RECENT_SUBMITTED_LIMIT, employer loaded) and ``rounds`` (every round,
+    newest first). Only for the bureau's administrators: NotPermitted otherwise.
+    """
+    _require_role(user, Role.BUREAU_ADMIN, "只有市人社局管理员可以查看")
+    counts: dict[str, int] = {}
+    recent: list[Application] = []
+    if rnd is not None:
+        in_round = Application.objects.filter(round=rnd)
+        counts = status_counts(in_round)
+        recent = list(
+            in_round.filter(status=Status.EMPLOYER_SUBMITTED)
+            .select_related("employer")
+            .order_by("-employer_submitted_at", "-id")[:RECENT_SUBMITTED_LIMIT]
+        )
+    return {
+        "status_counts": counts,
+        "application_total": sum(counts.values()),
+        "pending_links": EmploymentLink.objects.filter(status=LinkStatus.PENDING).count(),
+        "confirmed_links": EmploymentLink.objects.filter(status=LinkStatus.CONFIRMED).count(),
+        "employer_count": Employer.objects.count(),
+        "applicant_count": ApplicantProfile.objects.count(),
+        "recent_submitted": recent,
+        "rounds": Round.objects.order_by("-year"),
+    }
+
+
+def reviewer_queue(user: User, rnd: Round | None) -> QuerySet[Application]:
+    """The applications of ``rnd`` waiting for the reviewer's department: those the employers
+    passed on, oldest first (employer loaded). Empty when there is no round or the department
+    verifies no section; NotPermitted for anyone but a reviewer. What each reviewer may read
+    of one application is ``visible_sections``' decision."""
+    _require_role(user, Role.REVIEWER, "只有部门审核员可以查看")
+    if rnd is None or not DEPARTMENT_SECTIONS.get(user.department):
+        return Application.objects.none()
+    return (
+        Application.objects.filter(round=rnd, status=Status.EMPLOYER_SUBMITTED)
+        .select_related("employer")
+        .order_by("employer_submitted_at", "id")
+    )
 
 
 def links_for_employer(user: User, status: str | None = None) -> QuerySet[EmploymentLink]:

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -77,13 +76,7 @@ def _version(request: HttpRequest) -> int | None:
 
 
 def _status_counts(request: HttpRequest) -> list[dict[str, Any]]:
-    rows = (
-        selectors.applications_for_employer(request.user)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("id"))
-    )
-    counts = {row["status"]: row["n"] for row in rows}
+    counts = selectors.employer_status_counts(request.user)
     return [
         {"value": s.value, "label": s.label, "count": counts.get(s.value, 0)}
         for s in EMPLOYER_STATUSES

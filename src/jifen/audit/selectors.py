@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from jifen.accounts.roles import Role
+from jifen.core.errors import NotPermitted
 
 from .models import AuditEvent, AuditEventQuerySet
 
@@ -23,12 +29,25 @@ def events(
     kind: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    actor_username: str | None = None,
 ) -> AuditEventQuerySet:
     """Events filtered by actor (a user), action, kind ("change"/"access") and a time window
-    (``since`` inclusive, ``until`` exclusive)."""
+    (``since`` inclusive, ``until`` exclusive).
+
+    ``actor_username`` names the actor by username instead: the events of the account with
+    that username, or, when no account has it (one since deleted), the events that stored it
+    as ``actor_name``.
+    """
     queryset = AuditEvent.objects.all()
     if actor is not None:
         queryset = queryset.filter(actor=actor)
+    if actor_username:
+        account = get_user_model().objects.filter(username=actor_username).first()
+        if account is not None:
+            queryset = queryset.filter(actor=account)
+        else:
+            queryset = queryset.filter(actor_name=actor_username)
     if action is not None:
         queryset = queryset.filter(action=action)
     if kind is not None:
@@ -38,3 +57,35 @@ def events(
     if until is not None:
         queryset = queryset.filter(at__lt=until)
     return queryset.order_by(*NEWEST_FIRST)
+
+
+def action_names() -> list[str]:
+    """Every action the log holds, once each, in alphabetical order."""
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def events_for_auditor(
+    user: Any,
+    *,
+    action: str | None = None,
+    actor_username: str | None = None,
+    kind: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> AuditEventQuerySet:
+    """The log as an auditor searches it: ``events`` with the window given as calendar days
+    in the current time zone (``date_from`` and ``date_to`` both inclusive). NotPermitted for
+    anyone but an auditor."""
+    if not user.is_authenticated or getattr(user, "role", None) != Role.AUDITOR:
+        raise NotPermitted("只有审计员可以查看审计日志")
+    return events(
+        action=action,
+        kind=kind,
+        since=_local_midnight(date_from) if date_from else None,
+        until=_local_midnight(date_to + timedelta(days=1)) if date_to else None,
+        actor_username=actor_username,
+    )

@@ -2,11 +2,14 @@
 
 /healthz/live: the process answers (no dependencies touched).
 /healthz/ready: the process can serve, i.e. the database answers a query.
+
+``check_database`` and ``unapplied_migrations`` also feed the operators' workbench (/staff/).
 """
 
 import logging
 
 from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -25,6 +28,16 @@ def check_database(alias: str = "default") -> dict[str, str]:
         logger.exception("readiness check: database %r failed", alias)
         return {"status": "error", "error": type(exc).__name__}
     return {"status": "ok"}
+
+
+def unapplied_migrations(alias: str = "default") -> list[str] | None:
+    """Names of migrations not applied yet (None when the check itself failed)."""
+    try:
+        executor = MigrationExecutor(connections[alias])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception:  # the database is unreachable: reported by the database check
+        return None
+    return [f"{m.app_label}.{m.name}" for m, _backwards in plan]
 
 
 @never_cache

@@ -8,15 +8,15 @@
 - 运维人员 (operator): the system's health.
 
 Which section a person sees follows from their role on the server; applicants and employer
-agents get 403. Reads of applications go through ``jifen.applications.selectors``, which
-decide what each role may see.
+agents get 403. The views only parse the request and render: every read goes through a
+selector (``jifen.applications.selectors``, ``jifen.accounts.selectors``,
+``jifen.audit.selectors``, ``jifen.web.selectors``), which decide what each role may see.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
 from functools import wraps
 from typing import Any
 
@@ -26,27 +26,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from jifen.accounts.models import ApplicantProfile, Employer, User
+from jifen.accounts import selectors as account_selectors
+from jifen.accounts.models import User
 from jifen.accounts.roles import Department, Role
 from jifen.applications import selectors as app_selectors
 from jifen.applications.declaration import SECTIONS_BY_KEY
-from jifen.applications.models import Application, EmploymentLink, Evidence, LinkStatus, Status
+from jifen.applications.models import Status
 from jifen.applications.views_common import group_evidence
 from jifen.audit import selectors as audit_selectors
 from jifen.audit.models import AuditEvent
 from jifen.audit.services import record_access, verify_chain
 from jifen.core.errors import NotAuthenticated, NotFound, NotPermitted
-from jifen.rounds.models import Round
 from jifen.rounds.selectors import current_round
 
-from .health import check_database
+from . import selectors as web_selectors
+from .health import check_database, unapplied_migrations
 
 PAGE_SIZE = 50
 
@@ -59,6 +58,16 @@ STATUS_BADGES = {
     Status.SUBMITTED: "badge-submitted",
     Status.RETURNED: "badge-returned",
     Status.EMPLOYER_SUBMITTED: "badge-done",
+}
+# The operator's table sizes (keys of ``web.selectors.system_counts``), in the order shown.
+COUNT_LABELS = {
+    "users": "用户账户",
+    "employers": "用人单位",
+    "applicants": "申请人",
+    "rounds": "积分落户年度",
+    "applications": "积分申报",
+    "evidence": "证明材料",
+    "audit_events": "审计事件",
 }
 
 
@@ -83,40 +92,27 @@ def staff_page(view: View) -> View:
 # --- 市人社局管理员 -----------------------------------------------------------------------------
 
 
-def _status_rows(queryset: Any, statuses: tuple[Status, ...]) -> list[dict[str, Any]]:
-    counts = {
-        row["status"]: row["n"]
-        for row in queryset.order_by().values("status").annotate(n=Count("id"))
-    }
+def _status_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [
         {"value": s.value, "label": s.label, "badge": STATUS_BADGES[s], "count": counts.get(s, 0)}
-        for s in statuses
+        for s in Status
     ]
 
 
 def _bureau_context(request: HttpRequest) -> dict[str, Any]:
     rnd = current_round()
-    status_rows: list[dict[str, Any]] = []
-    recent: list[Application] = []
-    if rnd is not None:
-        in_round = Application.objects.filter(round=rnd)
-        status_rows = _status_rows(in_round, tuple(Status))
-        recent = list(
-            in_round.filter(status=Status.EMPLOYER_SUBMITTED)
-            .select_related("employer")
-            .order_by("-employer_submitted_at", "-id")[:20]
-        )
+    overview = app_selectors.round_overview(request.user, rnd)
     return {
         "round": rnd,
         "round_open": rnd.declaration_open() if rnd else False,
-        "rounds": Round.objects.order_by("-year"),
-        "status_rows": status_rows,
-        "application_total": sum(r["count"] for r in status_rows),
-        "pending_links": EmploymentLink.objects.filter(status=LinkStatus.PENDING).count(),
-        "confirmed_links": EmploymentLink.objects.filter(status=LinkStatus.CONFIRMED).count(),
-        "employer_count": Employer.objects.count(),
-        "applicant_count": ApplicantProfile.objects.count(),
-        "recent_submitted": recent,
+        "rounds": overview["rounds"],
+        "status_rows": _status_rows(overview["status_counts"]) if rnd is not None else [],
+        "application_total": overview["application_total"],
+        "pending_links": overview["pending_links"],
+        "confirmed_links": overview["confirmed_links"],
+        "employer_count": overview["employer_count"],
+        "applicant_count": overview["applicant_count"],
+        "recent_submitted": overview["recent_submitted"],
     }
 
 
@@ -131,13 +127,7 @@ def _department_sections(user: User) -> list[Any]:
 def _reviewer_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     rnd = current_round()
-    queryset = Application.objects.none()
-    if rnd is not None and app_selectors.DEPARTMENT_SECTIONS.get(user.department):
-        queryset = (
-            Application.objects.filter(round=rnd, status=Status.EMPLOYER_SUBMITTED)
-            .select_related("employer")
-            .order_by("employer_submitted_at", "id")
-        )
+    queryset = app_selectors.reviewer_queue(user, rnd)
     return {
         "round": rnd,
         "department_label": user.get_department_display() or "（未指定部门）",
@@ -162,11 +152,8 @@ class AuditFilterForm(forms.Form):
         label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        actions = (
-            AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
-        )
         self.fields["action"].choices = [("", "全部"), *((a, a) for a in actions)]
 
     def clean(self) -> dict[str, Any]:
@@ -175,10 +162,6 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "结束日期不能早于开始日期")
         return data
-
-
-def _local_midnight(day: Any) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _compact(value: Any) -> str:
@@ -215,24 +198,21 @@ def _auditor_context(request: HttpRequest) -> dict[str, Any]:
         actor=request.user, target_type="audit.auditevent", field="audit_log",
         detail=request.GET.urlencode()[:500],
     )
-    form = AuditFilterForm(request.GET or None)
+    form = AuditFilterForm(request.GET or None, actions=audit_selectors.action_names())
     queryset = AuditEvent.objects.none()
     if not form.is_bound:
-        queryset = audit_selectors.events()
+        queryset = audit_selectors.events_for_auditor(request.user)
     elif form.is_valid():
         d = form.cleaned_data
-        filters: dict[str, Any] = {
-            "action": d["action"] or None,
-            "kind": d["kind"] or None,
-            "since": _local_midnight(d["date_from"]) if d["date_from"] else None,
-            "until": _local_midnight(d["date_to"] + timedelta(days=1)) if d["date_to"] else None,
-        }
-        username = d["actor"].strip()
-        actor = User.objects.filter(username=username).first() if username else None
-        queryset = audit_selectors.events(actor=actor, **filters)
-        if username and actor is None:
-            # An account since deleted: the event keeps its username.
-            queryset = queryset.filter(actor_name=username)
+        queryset = audit_selectors.events_for_auditor(
+            request.user,
+            action=d["action"] or None,
+            # By username: also finds the events of an account since deleted.
+            actor_username=d["actor"].strip() or None,
+            kind=d["kind"] or None,
+            date_from=d["date_from"],
+            date_to=d["date_to"],
+        )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "chain": verify_chain(),
@@ -246,19 +226,17 @@ def _auditor_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def _security_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
     role = request.GET.get("role", "")
     if role not in Role.values:
         role = ""
-    users = User.objects.order_by("username")
-    if role:
-        users = users.filter(role=role)
+    users = account_selectors.accounts_for_security_admin(user, role=role or None)
     return {
         "roles": Role.choices,
         "role_filter": role,
         "users": Paginator(users, PAGE_SIZE).get_page(request.GET.get("page")),
         "role_counts": {
-            ROLE_LABELS.get(r["role"], r["role"]): r["n"]
-            for r in User.objects.order_by("role").values("role").annotate(n=Count("id"))
+            ROLE_LABELS.get(r, r): n for r, n in account_selectors.role_counts(user).items()
         },
     }
 
@@ -266,29 +244,11 @@ def _security_context(request: HttpRequest) -> dict[str, Any]:
 # --- 运维人员 -----------------------------------------------------------------------------------
 
 
-def _unapplied_migrations() -> list[str] | None:
-    """Names of migrations not applied yet (None when the check itself failed)."""
-    try:
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except Exception:  # the database is unreachable: reported by the database check
-        return None
-    return [f"{m.app_label}.{m.name}" for m, _backwards in plan]
-
-
 def _operator_context(request: HttpRequest) -> dict[str, Any]:
     database = check_database()
-    unapplied = _unapplied_migrations()
+    unapplied = unapplied_migrations()
     chain = verify_chain()
-    counts = [
-        ("用户账户", User.objects.count()),
-        ("用人单位", Employer.objects.count()),
-        ("申请人", ApplicantProfile.objects.count()),
-        ("积分落户年度", Round.objects.count()),
-        ("积分申报", Application.objects.count()),
-        ("证明材料", Evidence.objects.count()),
-        ("审计事件", AuditEvent.objects.count()),
-    ]
+    counts = [(COUNT_LABELS[k], n) for k, n in web_selectors.system_counts().items()]
     return {
         "database_ok": database["status"] == "ok",
         "database_error": database.get("error", ""),
