@@ -533,6 +533,22 @@ def test_submitted_declaration_is_read_only(client, applicant, app):
     assert 'id="section-form"' not in html and "海淀区" in html and "租赁住房" in html
 
 
+def test_typing_kept_when_another_tab_submitted_meanwhile(client, applicant, app):
+    app = fill_declaration(applicant, app)
+    typed = {"version": app.version, "rows-0-from": "2009-01", "rows-0-to": "2025-12",
+             "rows-0-district": "顺义区"}
+    # Another tab submits while this one still holds the form.
+    services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
+    response = client.post(section_url(app, "employment"), typed)
+    assert response.status_code == 409
+    html = html_of(response)
+    assert 'id="unsaved-content"' in html
+    unsaved = html.split('id="unsaved-content"')[1].split('id="summary-employment"')[0]
+    assert "2009-01" in unsaved and "顺义区" in unsaved
+    app.refresh_from_db()
+    assert app.data["employment"][0]["district"] == "通州区"
+
+
 # --- evidence -------------------------------------------------------------------------------------
 
 

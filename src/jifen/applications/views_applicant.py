@@ -316,6 +316,7 @@ def _render_section(
     alert: str = "",
     saved_with_errors: bool = False,
     upload_errors: dict[tuple[str, str], str] | None = None,
+    unsaved: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     key = section.key
@@ -362,6 +363,8 @@ def _render_section(
         "data": app.data,
         "sections": [section],
         "draft_key": f"jifen:draft:{app.pk}:{key}",
+        # What was posted but refused (submitted elsewhere, window closed): shown, not lost.
+        "unsaved": unsaved,
     }
     return render(request, "applications/applicant/section.html", context, status=status)
 
@@ -402,7 +405,8 @@ def declaration_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
         if isinstance(exc, NotFound):
             raise
         current = selectors.application_for(request.user, pk)
-        return _render_section(request, current, section, alert=exc.message, status=exc.status)
+        return _render_section(request, current, section, alert=exc.message, status=exc.status,
+                               unsaved={key: parsed.value})
     app = result.application
     target = {"prev": -1, "next": 1}.get(action)
     if target is not None:
