@@ -9,7 +9,10 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
+from django.test import Client
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jifen.accounts import services as account_services
 from jifen.accounts.models import User
@@ -95,6 +98,27 @@ def make_staff(role: str, department: str = "", username: str | None = None) -> 
         department=department,
         full_name="工作人员",
     )
+
+
+def verify_second_factor(client: Client, user: User) -> TOTPDevice:
+    """Mark ``client``'s session (signed in as ``user``, e.g. by force_login) as having passed
+    the second factor, as the code page does: a confirmed authenticator for ``user`` (made if
+    there is none) recorded in the session."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="测试身份验证器", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def staff_client(user: User) -> Client:
+    """A test client signed in as staff ``user`` with the second factor passed."""
+    client = Client()
+    client.force_login(user)
+    verify_second_factor(client, user)
+    return client
 
 
 def linked_pair() -> tuple[User, User]:

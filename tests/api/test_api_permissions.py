@@ -25,6 +25,7 @@ from tests.factories import (
     make_employer,
     make_round,
     make_staff,
+    staff_client,
 )
 
 pytestmark = pytest.mark.django_db
@@ -186,8 +187,7 @@ def test_department_reviewer_gets_no_self_assessment(world: dict[str, Any]) -> N
     services.application_employer_submit(actor=world["agent"], application_id=app.pk,
                                          version=app.version)
     reviewer = make_staff(Role.REVIEWER, Department.TAX)
-    client = Client()
-    client.force_login(reviewer)
+    client = staff_client(reviewer)
     detail = client.get(f"/api/applications/{app.pk}").json()
     assert set(detail["data"]) == {"tax", "violations"}
     refused(client.get(f"/api/applications/{app.pk}/assessment"), 403, "forbidden")
@@ -380,8 +380,7 @@ def test_docs_only_for_signed_in_staff() -> None:
     agent = Client()
     agent.force_login(make_employer())
     assert agent.get("/api/docs").status_code == 403
-    staff = Client()
-    staff.force_login(make_staff(Role.OPERATOR))
+    staff = staff_client(make_staff(Role.OPERATOR))
     response = staff.get("/api/docs")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content

@@ -6,10 +6,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jifen.accounts.codes import credit_code_problem
 from jifen.accounts.models import ApplicantProfile, Employer, User
-from jifen.accounts.roles import Department, Role
+from jifen.accounts.roles import STAFF_ROLES, Department, Role
+from jifen.accounts.second_factor import demo_key
 from jifen.applications import selectors
 from jifen.applications.demo import (
     DEMO_PASSWORD,
@@ -50,7 +52,7 @@ def _counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
         for model in (User, Employer, ApplicantProfile, Round, EmploymentLink, Application,
-                      AuditEvent)
+                      AuditEvent, TOTPDevice)
     }
 
 
@@ -91,6 +93,28 @@ def test_every_account_exists_with_its_role_and_the_demo_password():
         assert identity_problem(profile.id_number) is None
         assert profile.sex == ("M" if int(profile.id_number[16]) % 2 else "F")
         assert len(profile.name) >= 2
+
+
+def test_every_staff_account_has_the_published_demo_authenticator():
+    load_demo()
+    devices = {d.user.username: d for d in TOTPDevice.objects.select_related("user")}
+    staff = set(User.objects.filter(role__in=STAFF_ROLES).values_list("username", flat=True))
+    assert set(devices) == staff and len(staff) == 12
+    for username, device in devices.items():
+        assert device.confirmed and device.key == demo_key(username)
+
+
+def test_a_demo_from_before_the_second_factor_gets_its_devices_once():
+    load_demo()
+    TOTPDevice.objects.filter(user__username="demo-auditor").delete()
+    out = StringIO()
+    load_demo(stdout=out)
+    assert "added the demo authenticator of 1" in out.getvalue()
+    device = TOTPDevice.objects.get(user__username="demo-auditor")
+    assert device.key == demo_key("demo-auditor")
+    counts = _counts()
+    load_demo()
+    assert _counts() == counts
 
 
 def test_the_applicants_are_in_every_state():
@@ -150,6 +174,7 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         actions[e.action] = actions.get(e.action, 0) + 1
     assert actions == {
         "account.create_staff": 12,
+        "account.second_factor_enrolled": 12,
         "round.create": 1,
         "account.register_employer": 2,
         "account.register_applicant": 8,
@@ -215,6 +240,7 @@ def test_the_command_prints_the_url_and_every_login(settings):
     for username in USERNAMES:
         assert f"  {username} " in text
     assert "市人社局管理员" in text and RETURN_REASON in text
+    assert ".venv/bin/python manage.py demo_otp_code <用户名>" in text
     again = StringIO()
     call_command("demo_round", "--url", "http://localhost:9000/", stdout=again)
     assert "already loaded" in again.getvalue() and "http://localhost:9000/" in again.getvalue()

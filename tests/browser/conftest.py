@@ -16,7 +16,8 @@ Fixtures and helpers:
 - ``screenshot(page, name) -> Path``: a full-page PNG, written to ``docs/screenshots/<name>.png``
   when ``JIFEN_SCREENSHOTS=1``, otherwise into pytest's temporary folder.
 - ``login_as(page, user)``: sign ``user`` in for ``page``'s context (a real session made by
-  Django's test client, its cookie handed to the browser); requires ``live_server``.
+  Django's test client, its cookie handed to the browser; a staff user's session has passed
+  the second factor too); requires ``live_server``.
 - ``watch(page, base_url) -> PageWatch``: records console errors, CSP violations, uncaught
   page errors, failed and 4xx/5xx responses, and requests to any other origin than
   ``base_url``; attach it *before* ``page.goto``; ``PageWatch.problems()`` lists them all.
@@ -43,6 +44,8 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
+
+from tests.factories import verify_second_factor
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CHROMIUM = "/usr/bin/chromium"
@@ -174,6 +177,8 @@ def login_as(live_server: Any) -> Callable[[Page, Any], None]:
     def sign_in(page: Page, user: Any) -> None:
         client = Client()
         client.force_login(user)
+        if user.is_staff_role:
+            verify_second_factor(client, user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         page.context.add_cookies(
             [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]

@@ -15,7 +15,14 @@ from jifen.accounts.roles import Department, Role
 from jifen.applications import services
 from jifen.applications.models import Application
 from jifen.audit.models import AuditEvent
-from tests.factories import fill_declaration, linked_pair, make_applicant, make_round, make_staff
+from tests.factories import (
+    fill_declaration,
+    linked_pair,
+    make_applicant,
+    make_round,
+    make_staff,
+    verify_second_factor,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +32,8 @@ STAFF_HOME = "/staff/"
 def signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    if user.is_staff_role:
+        verify_second_factor(client, user)
     return client
 
 

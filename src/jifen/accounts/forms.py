@@ -7,6 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from jifen.rules.ruleset import newest_rule_set
 
+CODE_FORMAT = "请输入6位数字验证码"
+
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(label="用户名", max_length=40)
@@ -78,3 +80,23 @@ class EmployerRegistrationForm(forms.Form):
         if data.get("password") and data.get("password") != data.get("password2"):
             self.add_error("password2", "两次输入的密码不一致")
         return data
+
+
+class OTPCodeForm(forms.Form):
+    """The 6-digit code of the staff's authenticator app (spaces are ignored)."""
+
+    code = forms.CharField(
+        label="动态验证码",
+        max_length=12,
+        error_messages={"required": CODE_FORMAT},
+        help_text="身份验证器应用中显示的6位数字，每30秒更新一次",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise forms.ValidationError(CODE_FORMAT)
+        return code

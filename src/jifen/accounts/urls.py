@@ -10,4 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/applicant/", views.register_applicant, name="register_applicant"),
     path("register/employer/", views.register_employer, name="register_employer"),
+    path("second-factor/", views.otp_verify, name="otp_verify"),
+    path("second-factor/setup/", views.otp_setup, name="otp_setup"),
 ]

@@ -1,19 +1,23 @@
-"""Login, logout and registration pages."""
+"""Login, logout, registration and the staff's second-factor pages."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from jifen.core.errors import ServiceError
 from jifen.core.forms import apply_service_error
 
-from . import services
-from .forms import ApplicantRegistrationForm, EmployerRegistrationForm, LoginForm
+from . import second_factor, services
+from .forms import ApplicantRegistrationForm, EmployerRegistrationForm, LoginForm, OTPCodeForm
 
 
 class LoginView(auth_views.LoginView):
@@ -69,3 +73,74 @@ def register_employer(request: HttpRequest) -> HttpResponse:
             )
             return redirect("web:dashboard")
     return render(request, "accounts/register_employer.html", {"form": form})
+
+
+# --- the staff's second factor (jifen.accounts.second_factor) ----------------------------------
+
+
+def _next_url(request: HttpRequest) -> str:
+    """The page to go on to: ``next`` from the form or the query if it is on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _go_on(request: HttpRequest) -> HttpResponse:
+    return redirect(_next_url(request) or "web:dashboard")
+
+
+def _with_next(request: HttpRequest, name: str) -> HttpResponse:
+    response = redirect(name)
+    target = _next_url(request)
+    if target:
+        response["Location"] += "?" + urlencode({"next": target})
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the QR code, type the first code."""
+    user = request.user
+    if not user.is_staff_role:
+        return redirect("web:dashboard")
+    if second_factor.has_confirmed_device(user):
+        # A second device needs the first one's code (or the security administrator's reset).
+        if user.is_verified():
+            return _go_on(request)
+        return _with_next(request, "accounts:otp_verify")
+    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = second_factor.enrol(request, form.cleaned_data["code"])
+        if check.ok:
+            messages.success(request, "身份验证器绑定成功，以后每次登录都需要输入动态验证码。")
+            return _go_on(request)
+        form.add_error("code", check.message)
+    device = second_factor.pending_device(user)
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "provisioning": second_factor.provisioning(device),
+    }
+    return render(request, "accounts/otp_setup.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a staff sign-in: the authenticator app's current code."""
+    user = request.user
+    if not user.is_staff_role or user.is_verified():
+        return _go_on(request) if user.is_staff_role else redirect("web:dashboard")
+    if not second_factor.has_confirmed_device(user):
+        return _with_next(request, "accounts:otp_setup")
+    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = second_factor.verify(request, form.cleaned_data["code"])
+        if check.ok:
+            return _go_on(request)
+        form.add_error("code", check.message)
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})

@@ -20,6 +20,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from jifen.accounts.roles import Role
+from jifen.accounts.second_factor import needs_second_factor
 from jifen.audit.services import record_event
 from jifen.core.errors import InvalidInput, NotAuthenticated, NotPermitted
 
@@ -69,6 +70,11 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
+        if needs_second_factor(user):
+            # StaffSecondFactorMiddleware answers first; this holds even without it.
+            raise NotAuthenticated(
+                "工作人员账户须完成动态验证码验证后才能继续操作", code="second_factor_required"
+            )
         if (
             request.method not in SAFE_METHODS
             and not getattr(request, "_ninja_csrf_exempt", False)

@@ -1,6 +1,10 @@
 """The demo round: one round open for declaration, two employers, applicants in every state and
 one account per staff role, all sharing one printed password (``manage.py demo_round``).
 
+Staff accounts need a second factor (jifen.accounts.second_factor): each demo staff account
+gets a confirmed authenticator whose secret is derived from its username (published, demo
+only); ``manage.py demo_otp_code USERNAME`` prints its current code.
+
 Everything is written through the services, inside ``audit_context(channel="cli")``, so the
 audit trail is the one a real load would leave. The load is one transaction and idempotent:
 when the demo accounts exist it changes nothing and only reports their current state.
@@ -23,7 +27,9 @@ from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jifen.accounts import second_factor
 from jifen.accounts import services as account_services
 from jifen.accounts.codes import credit_code_check_char
 from jifen.accounts.models import ApplicantProfile, Employer, User
@@ -269,6 +275,7 @@ def _load(year: int, stdout: _Writer | None) -> None:
             full_name=people.name(people.rng.random() < 0.5), phone=people.phone(),
         )
         bureau = bureau or user
+        second_factor.install_demo_device(user)
     assert bureau is not None
     _say(stdout, f"  {len(STAFF)} staff accounts")
 
@@ -349,8 +356,27 @@ def load_demo(*, year: int | None = None, stdout: _Writer | None = None) -> Demo
             "in this database (use a fresh one)"
         )
     else:
-        _say(stdout, "The demo is already loaded; nothing changed.")
+        added = _add_missing_devices()
+        if added:
+            _say(stdout, f"The demo is already loaded; added the demo authenticator of {added} "
+                         "staff account(s) loaded before staff needed a second factor.")
+        else:
+            _say(stdout, "The demo is already loaded; nothing changed.")
     return summarise(created=created)
+
+
+def _add_missing_devices() -> int:
+    """Demo staff accounts from before the second factor get their demo authenticator; an
+    account with any device of its own (or reset on purpose and re-bound) keeps it."""
+    staff = User.objects.filter(username__in=[s[0] for s in STAFF]).exclude(
+        pk__in=TOTPDevice.objects.values("user_id")
+    )
+    users = list(staff.order_by("pk"))
+    if users:
+        with audit_context(channel="cli"), transaction.atomic():
+            for user in users:
+                second_factor.install_demo_device(user)
+    return len(users)
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -455,6 +481,8 @@ def format_summary(summary: DemoSummary, *, url: str = DEFAULT_URL) -> str:
         f"（积分规则 {summary.rule_set}，落户指标 {summary.quota}）",
         f"  申报期：{opens} 至 {closes}（按加载当天计算）；当前：{status}",
         f"  所有演示账户的密码：{summary.password}",
+        "  工作人员账户登录后还须输入动态验证码，取得方法：",
+        "    .venv/bin/python manage.py demo_otp_code <用户名>",
         "",
         "  " + _pad("用户名", user_w) + _pad("角色", role_w) + "状态",
         "  " + "-" * (user_w + role_w + 40),

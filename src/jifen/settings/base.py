@@ -82,7 +82,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = ["ninja", "axes"]
+THIRD_PARTY_APPS: list[str] = ["ninja", "axes", "django_otp", "django_otp.plugins.otp_totp"]
 LOCAL_APPS = [
     "jifen.web",
     "jifen.audit",
@@ -104,9 +104,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (TOTP).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "jifen.audit.middleware.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Staff sessions without the second factor reach only the second-factor pages.
+    "jifen.accounts.middleware.StaffSecondFactorMiddleware",
     # Last, as django-axes requires: turns a locked-out login attempt into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -198,6 +202,15 @@ AXES_CLIENT_IP_CALLABLE = "jifen.accounts.lockout.client_ip_address"
 # Logins and logouts go to the hash-chained audit log (jifen.accounts.signals); axes' own
 # access log would only duplicate them.
 AXES_DISABLE_ACCESS_LOG = True
+
+# --- second factor for staff (等保2.0 三级 双因素鉴别; jifen.accounts.second_factor) ------------
+
+# Staff accounts sign in with their password and then a 6-digit TOTP code from an
+# authenticator app (django-otp). The issuer is the name the app shows next to the account.
+OTP_TOTP_ISSUER = "北京市积分落户管理信息系统"
+# After each wrong code the next attempt must wait 1, 2, 4, 8 ... seconds (django-otp's
+# throttling, per device; a success resets it).
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 # --- personal data and evidence files ---------------------------------------------------------
 

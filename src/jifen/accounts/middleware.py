@@ -1,0 +1,66 @@
+"""Staff sessions must pass the second factor before they reach anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+
+from jifen.audit.middleware import API_PREFIX
+
+from .second_factor import has_confirmed_device, needs_second_factor
+
+SECOND_FACTOR_REQUIRED = "second_factor_required"
+SECOND_FACTOR_MESSAGE = "工作人员账户须完成动态验证码验证后才能继续操作"
+
+# Reachable without the second factor: the health checks and the public API description.
+OPEN_PREFIXES = ("/healthz/",)
+OPEN_PATHS = frozenset({"/api/openapi.json"})
+
+
+class StaffSecondFactorMiddleware:
+    """A signed-in staff user whose session is not OTP-verified (``request.user.is_verified()``,
+    django-otp's OTPMiddleware must come first) reaches only the second-factor pages, logout,
+    static files, /healthz/* and /api/openapi.json.
+
+    Any other page redirects to the enrolment page (no confirmed device yet) or to the code
+    page, with ``?next=`` the page asked for; under /api/ the answer is HTTP 401
+    ``second_factor_required`` in the API's error shape.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def _open_prefixes(self) -> tuple[str, ...]:
+        prefixes = [*OPEN_PREFIXES, reverse("accounts:otp_verify")]
+        static = settings.STATIC_URL or ""
+        if static.startswith("/") and not static.startswith("//"):  # served by this site
+            prefixes.append(static)
+        return tuple(prefixes)
+
+    def _is_open(self, path: str) -> bool:
+        return (
+            path in OPEN_PATHS
+            or path == reverse("accounts:logout")
+            or path.startswith(self._open_prefixes())
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self._is_open(request.path_info) and needs_second_factor(request.user):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(API_PREFIX):
+            return JsonResponse(
+                {"code": SECOND_FACTOR_REQUIRED, "message": SECOND_FACTOR_MESSAGE, "errors": []},
+                status=401,
+            )
+        page = "accounts:otp_verify" if has_confirmed_device(request.user) else "accounts:otp_setup"
+        target = reverse(page)
+        if request.method in ("GET", "HEAD"):
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return HttpResponseRedirect(target)
