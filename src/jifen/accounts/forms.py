@@ -20,7 +20,28 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class ApplicantRegistrationForm(forms.Form):
+def _password_field() -> forms.CharField:
+    # render_value: a form rejected for another field keeps the password typed.
+    return forms.CharField(
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(render_value=True),
+        help_text="至少12位，不能全为数字，不能与用户名相近",
+    )
+
+
+class _PasswordsMatch(forms.Form):
+    """Registration forms: "password" and "password2" must agree (no fields of its own, so
+    the subclass keeps its field order)."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", "两次输入的密码不一致")
+        return data
+
+
+class ApplicantRegistrationForm(_PasswordsMatch):
     name = forms.CharField(label="姓名", max_length=30)
     id_number = forms.CharField(
         label="公民身份号码",
@@ -34,21 +55,10 @@ class ApplicantRegistrationForm(forms.Form):
     username = forms.CharField(
         label="用户名", max_length=40, help_text="4到40位字母、数字或符号，用于登录"
     )
-    password = forms.CharField(
-        label="密码",
-        strip=False,
-        widget=forms.PasswordInput(render_value=True),
-        help_text="至少12位，不能全为数字，不能与用户名相近",
-    )
+    password = _password_field()
     password2 = forms.CharField(
         label="确认密码", strip=False, widget=forms.PasswordInput(render_value=True)
     )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("password") and data.get("password") != data.get("password2"):
-            self.add_error("password2", "两次输入的密码不一致")
-        return data
 
 
 def _district_choices() -> list[tuple[str, str]]:
@@ -56,7 +66,7 @@ def _district_choices() -> list[tuple[str, str]]:
     return [("", "请选择"), *[(d, d) for d in districts]]
 
 
-class EmployerRegistrationForm(forms.Form):
+class EmployerRegistrationForm(_PasswordsMatch):
     employer_name = forms.CharField(label="单位名称", max_length=200)
     credit_code = forms.CharField(label="统一社会信用代码", max_length=18, min_length=18)
     district = forms.ChoiceField(label="单位所在区", choices=_district_choices)
@@ -65,21 +75,10 @@ class EmployerRegistrationForm(forms.Form):
         label="经办人手机号码", max_length=11, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
     username = forms.CharField(label="用户名", max_length=40, help_text="经办人登录用")
-    password = forms.CharField(
-        label="密码",
-        strip=False,
-        widget=forms.PasswordInput(render_value=True),
-        help_text="至少12位，不能全为数字，不能与用户名相近",
-    )
+    password = _password_field()
     password2 = forms.CharField(
         label="确认密码", strip=False, widget=forms.PasswordInput(render_value=True)
     )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("password") and data.get("password") != data.get("password2"):
-            self.add_error("password2", "两次输入的密码不一致")
-        return data
 
 
 class OTPCodeForm(forms.Form):
