@@ -127,52 +127,45 @@ def _failed(user: Any, device: TOTPDevice, step: str, check: CodeCheck) -> None:
     )
 
 
-def enrol(request: HttpRequest, token: str) -> CodeCheck:
-    """Confirm the signed-in user's pending device with its first code and verify the session."""
+def _use_code(request: HttpRequest, token: str, *, confirmed: bool) -> CodeCheck:
+    """Check a code against the signed-in user's newest device of the given kind (pending
+    for enrolment, confirmed for verification); on success verify the session."""
     user = request.user
+    step = "verify" if confirmed else "setup"
     with transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False).order_by("-pk").first()
+            .filter(user=user, confirmed=confirmed).order_by("-pk").first()
         )
         if device is None:
-            return CodeCheck(False, "请刷新页面，重新扫描二维码")
+            missing = "该账户尚未绑定身份验证器" if confirmed else "请刷新页面，重新扫描二维码"
+            return CodeCheck(False, missing)
         check = _check(device, token)
         if not check.ok:
-            _failed(user, device, "setup", check)
+            _failed(user, device, step, check)
             return check
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        # Any other half-finished enrolment is void now.
-        TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
+        if not confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            # Any other half-finished enrolment is void now.
+            TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
         otp_login(request, device)
+        action = "verified" if confirmed else "enrolled"
         record_event(
-            actor=user, action="account.second_factor_enrolled", target=user,
+            actor=user, action=f"account.second_factor_{action}", target=user,
             after={"device": device.pk},
         )
     return check
+
+
+def enrol(request: HttpRequest, token: str) -> CodeCheck:
+    """Confirm the signed-in user's pending device with its first code and verify the session."""
+    return _use_code(request, token, confirmed=False)
 
 
 def verify(request: HttpRequest, token: str) -> CodeCheck:
     """Check a code against the signed-in user's confirmed device; verify the session."""
-    user = request.user
-    with transaction.atomic():
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True).order_by("-pk").first()
-        )
-        if device is None:
-            return CodeCheck(False, "该账户尚未绑定身份验证器")
-        check = _check(device, token)
-        if not check.ok:
-            _failed(user, device, "verify", check)
-            return check
-        otp_login(request, device)
-        record_event(
-            actor=user, action="account.second_factor_verified", target=user,
-            after={"device": device.pk},
-        )
-    return check
+    return _use_code(request, token, confirmed=True)
 
 
 def reset(*, actor: Any, user: Any, reason: str = "") -> int:

@@ -63,8 +63,6 @@ def identity_number_problem_zh(number: str) -> str | None:
         return None
     if "check digit" in problem:
         return "公民身份号码校验位不正确，请核对"
-    if "date" in problem:
-        return "公民身份号码中的出生日期无效"
     return "公民身份号码应为18位（最后一位可为X）"
 
 

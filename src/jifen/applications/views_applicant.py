@@ -264,8 +264,9 @@ def _section_or_404(key: str) -> decl.Section:
     return section
 
 
-def _section_nav(app: Application, current: str) -> list[dict[str, Any]]:
-    problems = selectors.section_problems(app)
+def _section_nav(
+    app: Application, current: str, problems: dict[str, list[FieldError]]
+) -> list[dict[str, Any]]:
     items = []
     for s in decl.SECTIONS:
         value = app.data.get(s.key)
@@ -322,8 +323,10 @@ def _render_section(
     key = section.key
     read_only_reason = _read_only_reason(app)
     editable = not read_only_reason
+    # Checked once per page: the form's errors and the section list's marks come from it.
+    problems = selectors.section_problems(app)
     if form is None:
-        errors = selectors.section_problems(app).get(key, []) if editable else []
+        errors = problems.get(key, []) if editable else []
         form = _form_from_value(app, key, app.data.get(key), errors)
     rule_set = rule_set_for(app)
     template_row = row_form(key, "__i__", {}, rule_set, number="__n__") if section.is_list else None
@@ -341,7 +344,7 @@ def _render_section(
     context = {
         "app": app,
         "section": section,
-        "nav": _section_nav(app, key),
+        "nav": _section_nav(app, key, problems),
         "prev": decl.SECTIONS_BY_KEY[prev_key] if prev_key else None,
         "next": decl.SECTIONS_BY_KEY[next_key] if next_key else None,
         "editable": editable,
