@@ -81,6 +81,8 @@ def field_box(page: Page, label: str) -> Locator:
 
 def expect_section(page: Page, title: str) -> None:
     expect(page.locator("#section-title")).to_have_text(title)
+    # The autosave script is deferred: a change made before it listens would never save.
+    expect(page.locator("#section-form[data-autosave-ready]")).to_have_count(1)
 
 
 def wait_autosaved(page: Page) -> None:

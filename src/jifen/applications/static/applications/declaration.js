@@ -436,6 +436,8 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
+  // Marks that typing is now watched (the script is deferred; browser tests wait for it).
+  form.setAttribute("data-autosave-ready", "");
 
   form.addEventListener("submit", function (event) {
     // An autosave on its way has (or soon will have) moved the server to a new version;
