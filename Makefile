@@ -37,6 +37,7 @@ $(SETUP_STAMP): pyproject.toml
 
 migrate: setup
 	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
 
 static: $(STATIC_STAMP)
 

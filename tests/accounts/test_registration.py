@@ -13,11 +13,11 @@ from django.db import connection
 from jifen.accounts import services
 from jifen.accounts.codes import credit_code_check_char, credit_code_problem
 from jifen.accounts.models import ApplicantProfile, Employer, User
-from jifen.accounts.roles import Department, Role
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
 from jifen.core import crypto
 from jifen.core.errors import InvalidInput
+from jifen.core.roles import Department, Role
 from jifen.rules.identity import check_digit
 from tests.factories import PASSWORD, credit_code, id_number
 

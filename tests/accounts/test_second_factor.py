@@ -15,10 +15,10 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jifen.accounts.models import User
-from jifen.accounts.roles import STAFF_ROLES, Department, Role
-from jifen.accounts.second_factor import demo_key
 from jifen.audit.models import AuditEvent
 from jifen.audit.services import verify_chain
+from jifen.core.roles import STAFF_ROLES, Department, Role
+from jifen.demo.otp import demo_key
 from tests.factories import (
     PASSWORD,
     linked_pair,
@@ -352,7 +352,7 @@ def test_otp_reset_of_an_unknown_account_fails():
 
 
 def test_demo_otp_code_prints_a_code_that_verifies(settings):
-    from jifen.applications.demo import DEMO_PASSWORD, load_demo
+    from jifen.demo.loader import DEMO_PASSWORD, load_demo
 
     load_demo()
     settings.DEBUG = True

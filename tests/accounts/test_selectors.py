@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from jifen.accounts import selectors
-from jifen.accounts.roles import Department, Role
 from jifen.core.errors import NotPermitted
+from jifen.core.roles import Department, Role
 from tests.factories import make_applicant, make_employer, make_staff
 
 pytestmark = pytest.mark.django_db

@@ -10,12 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from jifen.accounts.roles import Department, Role
 from jifen.api.models import ApiToken
 from jifen.applications import services
 from jifen.applications.models import Application, Status
 from jifen.audit.models import AuditEvent
 from jifen.core.crypto import sm3_hex
+from jifen.core.roles import Department, Role
 from tests.api.conftest import PDF_BYTES, ApiClient, token_for
 from tests.factories import (
     PASSWORD,

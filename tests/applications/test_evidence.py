@@ -309,7 +309,7 @@ def test_a_failed_delete_keeps_the_file(evidence_root, applicant, app, monkeypat
     def fail(**kwargs: Any) -> None:
         raise RuntimeError("audit down")
 
-    monkeypatch.setattr("jifen.applications.services.record_event", fail)
+    monkeypatch.setattr("jifen.applications.services.evidence.record_event", fail)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
@@ -371,7 +371,7 @@ def test_a_failed_upload_leaves_no_file(evidence_root, applicant, app, monkeypat
     def fail(**kwargs: Any) -> None:
         raise RuntimeError("audit down")
 
-    monkeypatch.setattr("jifen.applications.services.record_event", fail)
+    monkeypatch.setattr("jifen.applications.services.evidence.record_event", fail)
     with pytest.raises(RuntimeError):
         add(applicant, app, "a.pdf", PDF)
     assert not Evidence.objects.exists()

@@ -10,12 +10,12 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
-from jifen.accounts.roles import Department, Role
 from jifen.applications import selectors, services
 from jifen.applications.models import Application, EmploymentLink, LinkStatus, Status
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
 from jifen.core.errors import Conflict, InvalidInput, NotFound, NotPermitted, ServiceError
+from jifen.core.roles import Department, Role
 from tests.factories import (
     fill_declaration,
     linked_pair,

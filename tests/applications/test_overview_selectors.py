@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from jifen.accounts.models import User
-from jifen.accounts.roles import Department, Role
 from jifen.applications import selectors, services
 from jifen.applications.models import Application, Status
 from jifen.core.errors import NotPermitted
+from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
 from tests.factories import fill_declaration, linked_pair, make_applicant, make_round, make_staff
 

@@ -15,7 +15,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jifen.accounts.roles import Department, Role
 from jifen.applications import selectors, services
 from jifen.applications.models import Application, EmploymentLink, Status
 from jifen.audit.context import audit_context
@@ -29,6 +28,7 @@ from jifen.core.errors import (
     ServiceError,
     StaleVersion,
 )
+from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
 from jifen.rules import score_profile
 from tests.factories import (
@@ -647,7 +647,8 @@ def audit_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(**kwargs: Any) -> None:
         raise AuditDown("the audit log is unavailable")
 
-    monkeypatch.setattr("jifen.applications.services.record_event", fail)
+    for module in ("applications", "evidence", "links"):
+        monkeypatch.setattr(f"jifen.applications.services.{module}.record_event", fail)
 
 
 @pytest.mark.parametrize("step", ["save", "submit"])

@@ -8,13 +8,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from jifen.accounts.roles import Department, Role
 from jifen.applications import selectors, services
 from jifen.applications.declaration import SECTION_KEYS
 from jifen.applications.models import Application, Status
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
 from jifen.core.errors import NotFound, NotPermitted
+from jifen.core.roles import Department, Role
 from tests.factories import (
     fill_declaration,
     make_applicant,

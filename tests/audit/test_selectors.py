@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from jifen.accounts.roles import Department, Role
 from jifen.audit import selectors
 from jifen.audit.services import record_access, record_event
 from jifen.core.errors import NotPermitted
+from jifen.core.roles import Department, Role
 from tests.factories import make_applicant, make_employer, make_staff
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, Route, expect
 
-from jifen.accounts.roles import Department, Role
+from jifen.core.roles import Department, Role
 from tests.factories import PASSWORD, make_applicant
 
 from .conftest import PageWatch

@@ -10,10 +10,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jifen.accounts.roles import Role
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
 from jifen.core.errors import InvalidInput
+from jifen.core.roles import Role
 from jifen.rounds.models import Round
 from jifen.rounds.selectors import current_round
 from jifen.rounds.services import round_create

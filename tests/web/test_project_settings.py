@@ -171,3 +171,32 @@ def test_check_deploy_is_clean_with_production_settings(repo_root: Path) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_leaves_the_demo_out(monkeypatch: pytest.MonkeyPatch, repo_root: Path) -> None:
+    production = load_production(
+        monkeypatch, SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY,
+        ALLOWED_HOSTS="jifen.example.cn",
+    )
+    assert "jifen.demo" not in production.INSTALLED_APPS
+    assert "jifen.applications" in production.INSTALLED_APPS
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY, ALLOWED_HOSTS="jifen.example.cn"
+    )
+    result = subprocess.run(
+        [sys.executable, str(repo_root / "manage.py"), "demo_round",
+         "--settings=jifen.settings.production"],
+        cwd=repo_root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Unknown command: 'demo_round'" in result.stderr
+
+
+def test_the_cache_is_shared_between_processes() -> None:
+    from jifen.settings.base import cache_config
+
+    assert cache_config({})["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    redis = cache_config({"REDIS_URL": "redis://127.0.0.1:6379/3"})
+    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jifen.accounts.models import User
-from jifen.accounts.roles import Department, Role
 from jifen.applications import services
 from jifen.applications.models import Application
 from jifen.audit.models import AuditEvent
+from jifen.core.roles import Department, Role
 from tests.factories import (
     fill_declaration,
     linked_pair,

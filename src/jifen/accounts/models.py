@@ -7,9 +7,8 @@ from django.db import models
 from django.db.models import Q
 
 from jifen.core.fields import EncryptedTextField
+from jifen.core.roles import STAFF_ROLES, Department, Role
 from jifen.rules.identity import mask
-
-from .roles import STAFF_ROLES, Department, Role
 
 
 class Employer(models.Model):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from jifen.core.errors import NotPermitted
+from jifen.core.roles import Role
 
 from .models import User
-from .roles import Role
 
 
 def _require_security_admin(user: User) -> None:

@@ -15,12 +15,12 @@ from django.db import IntegrityError, transaction
 from jifen.audit.services import record_event
 from jifen.core import crypto
 from jifen.core.errors import FieldError, InvalidInput
+from jifen.core.roles import Department, Role
 from jifen.rules.identity import birth_date_of, identity_problem, sex_of
 from jifen.rules.ruleset import newest_rule_set
 
 from .codes import credit_code_problem, new_employer_code
 from .models import ApplicantProfile, Employer, User
-from .roles import Department, Role
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{4,40}$")

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from jifen.accounts.roles import Role
 from jifen.applications import declaration as decl
 from jifen.applications import selectors, services
 from jifen.applications.models import Application, Status
-from jifen.core.errors import NotPermitted
+from jifen.core.errors import InvalidInput, NotPermitted
+from jifen.core.roles import Role
 
 from . import present
 from .schemas import (
@@ -135,12 +135,8 @@ for _section in decl.SECTIONS:
 def application_save_unknown(
     request: HttpRequest, section: str, application_id: ApplicationId
 ) -> dict[str, Any]:
-    # Reached only for a section that does not exist: the service names the field.
-    services.application_save_section(
-        actor=request.auth, application_id=application_id, section=section[:40], value=None,
-        version=None,
-    )
-    raise AssertionError("unreachable")  # pragma: no cover
+    # Reached only for a section that does not exist.
+    raise InvalidInput(f"没有名为 {section[:40]} 的填报项", field="section")
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Any
 from jifen.accounts.models import ApplicantProfile, Employer, User
 from jifen.applications import declaration as decl
 from jifen.applications import selectors
+from jifen.applications.explain import explain_zh, reasons_zh
 from jifen.applications.models import Application, EmploymentLink, Evidence
 from jifen.core.errors import FieldError
 from jifen.rounds.models import Round
@@ -121,12 +122,7 @@ def evidence(ev: Evidence) -> dict[str, Any]:
 
 
 def explanation(result: dict[str, Any] | None) -> tuple[list[dict[str, Any]] | None, list[str]]:
-    """The Chinese explanation and eligibility reasons of a result (None when the module that
-    translates them is not available)."""
+    """The Chinese explanation and eligibility reasons of a result (None, [] without one)."""
     if result is None:
         return None, []
-    try:
-        from jifen.applications.explain import explain_zh, reasons_zh
-    except ImportError:  # pragma: no cover - the module ships with the applications app
-        return None, list(result.get("reasons") or [])
     return explain_zh(result), reasons_zh(result)

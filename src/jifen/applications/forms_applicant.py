@@ -15,11 +15,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
+
 from jifen.core.errors import FieldError
 from jifen.rules.ruleset import RuleSet
 
 from . import declaration as decl
-from .views_common import code_choices, field_label, parse_path
+from .display import code_choices, field_label, parse_path
+
+
+class LinkForm(forms.Form):
+    """The applicant's request to be linked to an employer."""
+
+    employer_code = forms.CharField(
+        label="单位注册码", max_length=20,
+        help_text="向用人单位经办人索取，单位注册后由系统生成。",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                      "spellcheck": "false"}),
+    )
+
 
 ROW_RE = re.compile(r"^rows-(\d{1,3})-([a-z_]+)$")
 MONTH_FIELDS = {"from", "to"}

@@ -51,7 +51,7 @@ class EmploymentLink(models.Model):
             # At most one pending-or-confirmed link per applicant, enforced by the database.
             models.UniqueConstraint(
                 fields=["applicant"],
-                condition=Q(status__in=["pending", "confirmed"]),
+                condition=Q(status__in=ACTIVE_LINK_STATUSES),
                 name="one_active_link_per_applicant",
             )
         ]

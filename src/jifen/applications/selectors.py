@@ -8,15 +8,15 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from jifen.accounts.models import ApplicantProfile, Employer, User
-from jifen.accounts.roles import Department, Role
 from jifen.core.errors import FieldError, NotFound, NotPermitted
+from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
 from jifen.rules import score_profile
 from jifen.rules.ruleset import RuleSet, load_rule_set
 from jifen.rules.schema import ProfileError
 
 from . import declaration as decl
-from .models import Application, EmploymentLink, Evidence, LinkStatus, Status
+from .models import ACTIVE_LINK_STATUSES, Application, EmploymentLink, Evidence, LinkStatus, Status
 
 # Which declaration sections each department verifies (and so may see).
 DEPARTMENT_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -192,7 +192,7 @@ def links_of_applicant(user: User) -> QuerySet[EmploymentLink]:
 def active_link_of_applicant(user: User) -> EmploymentLink | None:
     return (
         links_of_applicant(user)
-        .filter(status__in=[LinkStatus.PENDING, LinkStatus.CONFIRMED])
+        .filter(status__in=ACTIVE_LINK_STATUSES)
         .first()
     )
 

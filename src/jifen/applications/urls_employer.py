@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_employer as views
+from .views import employer as views
 
 urlpatterns = [
     path("employer/", views.employer_home, name="employer_home"),

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from jifen.accounts.roles import Role
 from jifen.core.errors import NotPermitted
+from jifen.core.roles import Role
 
 from .models import AuditEvent, AuditEventQuerySet
 

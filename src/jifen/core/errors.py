@@ -82,3 +82,9 @@ class OutsideWindow(Conflict):
 class InvalidInput(ServiceError):
     status = 422
     code = "invalid"
+
+
+# What a page shows to the person on the page itself (a message, the form again): bad input and
+# a state that does not allow the action now. NotFound and NotPermitted are not among them:
+# they become the 404 and 403 pages in one place (jifen.web.middleware.ServiceErrorMiddleware).
+SHOWN_ON_PAGE = (InvalidInput, Conflict)

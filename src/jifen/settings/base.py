@@ -68,6 +68,26 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
     }
 
 
+def cache_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The shared cache: Redis from REDIS_URL, otherwise a table in the default database.
+
+    Never a per-process memory cache: login throttles and lock-outs must hold across every
+    application process (``make run`` and tests use the database table, ``createcachetable``).
+    """
+    url = environ.get("REDIS_URL", "").strip()
+    if url:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "jifen",
+        }
+    return {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "jifen_cache",
+        "KEY_PREFIX": "jifen",
+    }
+
+
 # --- core ----------------------------------------------------------------------------------
 
 # Development default only; production.py requires SECRET_KEY from the environment.
@@ -90,6 +110,8 @@ LOCAL_APPS = [
     "jifen.rounds",
     "jifen.applications",
     "jifen.api",
+    # The demo round (manage.py demo_round); production.py leaves it out.
+    "jifen.demo",
 ]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -111,6 +133,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Staff sessions without the second factor reach only the second-factor pages.
     "jifen.accounts.middleware.StaffSecondFactorMiddleware",
+    # A page's NotFound/NotPermitted (and any service error it did not show) → 404/403 page.
+    "jifen.web.middleware.ServiceErrorMiddleware",
     # Last, as django-axes requires: turns a locked-out login attempt into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -141,6 +165,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite will not create the folder of its file itself.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": cache_config(os.environ)}
 
 # --- passwords and sessions ----------------------------------------------------------------
 

@@ -13,6 +13,9 @@ from .base import env_bool, env_list, mandatory_env
 
 DEBUG = False
 
+# No demo in production: its accounts share a published password and second-factor secrets.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "jifen.demo"]  # noqa: F405
+
 SECRET_KEY = mandatory_env("SECRET_KEY")
 # The same test Django's `check --deploy` applies (security.W009), but as a hard stop.
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):

@@ -1,9 +1,14 @@
-"""Security headers that Django 5.2 does not send by itself (CSP arrives only in Django 6)."""
+"""Middleware of the site: security headers Django 5.2 does not send by itself (CSP arrives
+only in Django 6), and the pages' mapping of service errors to responses."""
 
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from jifen.audit.middleware import API_PREFIX
+from jifen.core.errors import NotAuthenticated, NotFound, NotPermitted, ServiceError
 
 
 class SecurityHeadersMiddleware:
@@ -24,3 +29,32 @@ class SecurityHeadersMiddleware:
         if permissions and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = permissions
         return response
+
+
+class ServiceErrorMiddleware:
+    """The one place where a page's unhandled service error becomes a response.
+
+    Views show bad input and conflicts themselves (``SHOWN_ON_PAGE``); whatever else a service
+    raises arrives here: ``NotFound`` as the 404 page (a record that is not the caller's looks
+    like one that does not exist), ``NotPermitted``/``NotAuthenticated`` as the 403 page with
+    the service's message, any other ``ServiceError`` as an error page with its message and
+    status. The JSON API (``/api/``) maps the same errors in its own exception handler.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ServiceError) or request.path_info.startswith(API_PREFIX):
+            return None
+        if isinstance(exception, NotFound):
+            return render(request, "404.html", {"exception": exception.message}, status=404)
+        if isinstance(exception, NotPermitted | NotAuthenticated):
+            return render(request, "403.html", {"exception": exception.message}, status=403)
+        return render(
+            request, "web/service_error.html", {"message": exception.message},
+            status=exception.status,
+        )

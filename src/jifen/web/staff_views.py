@@ -8,7 +8,8 @@
 - 运维人员 (operator): the system's health.
 
 Which section a person sees follows from their role on the server; applicants and employer
-agents get 403. The views only parse the request and render: every read goes through a
+agents get 403; a selector's NotFound/NotPermitted becomes the 404/403 page in
+ServiceErrorMiddleware. The views only parse the request and render: every read goes through a
 selector (``jifen.applications.selectors``, ``jifen.accounts.selectors``,
 ``jifen.audit.selectors``, ``jifen.web.selectors``), which decide what each role may see.
 """
@@ -17,34 +18,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.apps import apps
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from jifen.accounts import selectors as account_selectors
 from jifen.accounts.models import User
-from jifen.accounts.roles import Department, Role
 from jifen.applications import selectors as app_selectors
 from jifen.applications.declaration import SECTIONS_BY_KEY
+from jifen.applications.display import group_evidence
 from jifen.applications.models import Status
-from jifen.applications.views_common import group_evidence
 from jifen.audit import selectors as audit_selectors
 from jifen.audit.models import AuditEvent
 from jifen.audit.services import record_access, verify_chain
-from jifen.core.errors import NotAuthenticated, NotFound, NotPermitted
+from jifen.core.roles import STAFF_ROLES, Department, Role
 from jifen.rounds.selectors import current_round
 
 from . import selectors as web_selectors
+from .access import role_required
 from .health import check_database, unapplied_migrations
 
 PAGE_SIZE = 50
@@ -71,22 +70,7 @@ COUNT_LABELS = {
 }
 
 
-def staff_page(view: View) -> View:
-    """Signed-in staff only (403 for applicants and employer agents); a service's
-    NotFound becomes 404 and NotPermitted 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff_role:
-            raise PermissionDenied("工作台仅供工作人员使用")
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except (NotPermitted, NotAuthenticated) as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return login_required(wrapped)
+staff_page = role_required(STAFF_ROLES, "工作台仅供工作人员使用")
 
 
 # --- 市人社局管理员 -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from jifen.accounts.roles import Role
+from jifen.core.roles import Role
 
 
 class Phase(NamedTuple):

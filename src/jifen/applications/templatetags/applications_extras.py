@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from jifen.applications import views_common
+from jifen.applications import display
 from jifen.applications.declaration import Section
 from jifen.applications.models import Application, Evidence
 from jifen.applications.selectors import Assessment
@@ -18,9 +18,9 @@ register = template.Library()
 @register.simple_tag
 def section_display(
     section: Section, app: Application, data: dict[str, Any]
-) -> views_common.SectionDisplay:
+) -> display.SectionDisplay:
     """``{% section_display section app data as view %}``: rows or pairs to read."""
-    return views_common.section_display(section, app, data or {})
+    return display.section_display(section, app, data or {})
 
 
 @register.simple_tag
@@ -36,23 +36,23 @@ def evidence_of(
 @register.simple_tag
 def assessment_reasons(assessment: Assessment | None) -> list[str]:
     """The eligibility reasons of a self-assessment, in Chinese."""
-    return views_common.reasons_of(assessment) if assessment is not None else []
+    return display.reasons_of(assessment) if assessment is not None else []
 
 
 @register.simple_tag
 def assessment_explanation(assessment: Assessment | None) -> list[dict[str, Any]]:
-    return views_common.explanation_of(assessment) if assessment is not None else []
+    return display.explanation_of(assessment) if assessment is not None else []
 
 
 @register.filter
 def describe_path(path: str) -> str:
-    return views_common.describe_path(path)
+    return display.describe_path(path)
 
 
 @register.simple_tag
 def problem_url(url_name: str, app: Application, path: str) -> str:
     """The section page of a problem's field path ("" when it names no section)."""
-    section = views_common.section_of_path(path)
+    section = display.section_of_path(path)
     if not url_name or section is None or app is None:
         return ""
     try:

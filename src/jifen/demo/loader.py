@@ -29,21 +29,26 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jifen.accounts import second_factor
 from jifen.accounts import services as account_services
 from jifen.accounts.codes import credit_code_check_char
 from jifen.accounts.models import ApplicantProfile, Employer, User
-from jifen.accounts.roles import Department, Role
+from jifen.applications import selectors
+from jifen.applications import services as app_services
+from jifen.applications.models import (
+    ACTIVE_LINK_STATUSES,
+    Application,
+    EmploymentLink,
+    LinkStatus,
+    Status,
+)
 from jifen.audit.context import audit_context
 from jifen.core import crypto
+from jifen.core.roles import Department, Role
+from jifen.demo import otp as demo_otp
 from jifen.rounds import services as round_services
 from jifen.rounds.models import Round
 from jifen.synth.identity import IdentityFactory
 from jifen.synth.names import NamePool
-
-from . import selectors
-from . import services as app_services
-from .models import Application, EmploymentLink, LinkStatus, Status
 
 DEMO_PASSWORD = "Demo-jifen-2026!"
 DEFAULT_URL = "http://127.0.0.1:8000/"
@@ -275,7 +280,7 @@ def _load(year: int, stdout: _Writer | None) -> None:
             full_name=people.name(people.rng.random() < 0.5), phone=people.phone(),
         )
         bureau = bureau or user
-        second_factor.install_demo_device(user)
+        demo_otp.install_demo_device(user)
     assert bureau is not None
     _say(stdout, f"  {len(STAFF)} staff accounts")
 
@@ -375,7 +380,7 @@ def _add_missing_devices() -> int:
     if users:
         with audit_context(channel="cli"), transaction.atomic():
             for user in users:
-                second_factor.install_demo_device(user)
+                demo_otp.install_demo_device(user)
     return len(users)
 
 
@@ -402,7 +407,7 @@ def _applicant_state(user: User, rnd: Round | None) -> str:
         return text
     link = (
         EmploymentLink.objects.filter(
-            applicant=profile, status__in=[LinkStatus.PENDING, LinkStatus.CONFIRMED]
+            applicant=profile, status__in=ACTIVE_LINK_STATUSES
         ).select_related("employer").first()
     )
     if link is None:

@@ -1,52 +1,28 @@
-"""The applicant's pages: status, the declaration section by section (with autosave and
-evidence files), the self-assessment, submission and withdrawal.
+"""The declaration (积分填报) page by page: a section with its rows, autosave, the
+self-assessment, submission and withdrawal.
 
-Views stay thin: every read goes through ``selectors``, every write through ``services``;
-a ``ServiceError`` is shown with its message (NotFound as 404, NotPermitted as a 403 page).
+Drafts are saved as typed (problems are shown under their fields, never blocking the save);
+a second tab's save meets a conflict banner that keeps its typing (StaleVersion); a save the
+round or the state refuses lists what was typed instead of dropping it.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import wraps
 from typing import Any
-from urllib.parse import quote
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from jifen.accounts.roles import Role
-from jifen.core.errors import (
-    FieldError,
-    InvalidInput,
-    NotFound,
-    NotPermitted,
-    ServiceError,
-    StaleVersion,
-)
-from jifen.rounds.selectors import current_round
+from jifen.core.errors import SHOWN_ON_PAGE, FieldError, InvalidInput, ServiceError, StaleVersion
+from jifen.core.roles import Role
 
-from . import declaration as decl
-from . import selectors, services
-from .forms_applicant import (
-    ParsedSection,
-    input_name,
-    parse_section,
-    place_errors,
-    row_form,
-    single_widgets,
-)
-from .models import Application, EmploymentLink, LinkStatus, Status
-from .views_common import (
+from .. import declaration as decl
+from .. import selectors, services
+from ..display import (
     ROW_NOUNS,
     describe_path,
     explanation_of,
@@ -55,47 +31,20 @@ from .views_common import (
     rule_set_for,
     section_of_path,
 )
+from ..forms_applicant import (
+    ParsedSection,
+    input_name,
+    parse_section,
+    place_errors,
+    row_form,
+    single_widgets,
+)
+from ..models import Application, Status
+from .access import applicant_page, posted_version
 
 SECTION_URL = "applications:declaration_section"
 EVIDENCE_URL = "applications:evidence_download"
-STEP_NAMES = ("注册", "关联单位", "填报", "提交", "单位审核/提交", "部门比对", "复查", "公示")
 EVIDENCE_LIMITS = "可上传 PDF、JPG、PNG 文件，每个文件不超过 10 MB"
-
-ViewFunc = Callable[..., HttpResponse]
-
-
-# --- access ------------------------------------------------------------------------------------
-
-
-def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "applications/applicant/forbidden.html", {"message": message},
-                  status=403)
-
-
-def applicant_required(view: ViewFunc) -> ViewFunc:
-    """Signed in (else to the login page with ?next=), as an applicant (else 403); a service's
-    NotFound becomes a 404 and NotPermitted a 403 page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.APPLICANT:
-            return forbidden(request, "本页面仅供申请人本人使用。")
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except NotPermitted as exc:
-            return forbidden(request, exc.message)
-
-    return wrapper
-
-
-def _version(request: HttpRequest, name: str = "version") -> int | None:
-    try:
-        return int(request.POST.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _problem_links(app: Application, errors: list[FieldError]) -> list[dict[str, str]]:
@@ -109,135 +58,14 @@ def _problem_links(app: Application, errors: list[FieldError]) -> list[dict[str,
     return out
 
 
-# --- the status page -----------------------------------------------------------------------
-
-
-class LinkForm(forms.Form):
-    employer_code = forms.CharField(
-        label="单位注册码", max_length=20,
-        help_text="向用人单位经办人索取，单位注册后由系统生成。",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
-                                      "spellcheck": "false"}),
-    )
-
-
-@dataclass
-class Step:
-    name: str
-    state: str  # done | current | todo
-
-
-def _steps(link: EmploymentLink | None, app: Application | None) -> list[Step]:
-    if app is not None and app.status == Status.EMPLOYER_SUBMITTED:
-        current = 5
-    elif app is not None and app.status == Status.SUBMITTED:
-        current = 4
-    elif app is not None or (link is not None and link.status == LinkStatus.CONFIRMED):
-        current = 2
-    else:
-        current = 1
-    return [
-        Step(name, "done" if i < current else "current" if i == current else "todo")
-        for i, name in enumerate(STEP_NAMES)
-    ]
-
-
-def _home_context(request: HttpRequest, link_form: LinkForm | None = None) -> dict[str, Any]:
-    user = request.user
-    rnd = current_round()
-    apps = list(selectors.applications_of_applicant(user))
-    app = next((a for a in apps if rnd is not None and a.round_id == rnd.pk), None)
-    links = list(selectors.links_of_applicant(user)[:10])
-    active = next((lk for lk in links if lk.status in (LinkStatus.PENDING,
-                                                          LinkStatus.CONFIRMED)), None)
-    latest = links[0] if links else None
-    refused = latest if latest is not None and latest.status == LinkStatus.REFUSED else None
-    first_section = decl.SECTIONS[0].key
-    problems = selectors.section_problems(app) if app is not None and app.editable else {}
-    return {
-        "profile": user.applicant,
-        "round": rnd,
-        "round_open": rnd is not None and rnd.declaration_open(),
-        "app": app,
-        "other_apps": [a for a in apps if a is not app],
-        "active_link": active,
-        "refused_link": refused,
-        "link_form": link_form or LinkForm(),
-        "steps": _steps(active, app),
-        "first_section": first_section,
-        "problem_count": sum(len(v) for v in problems.values()),
-        "can_start": app is None and active is not None
-        and active.status == LinkStatus.CONFIRMED and rnd is not None and rnd.declaration_open(),
-    }
-
-
 @require_safe
-@applicant_required
-def applicant_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "applications/applicant/home.html", _home_context(request))
-
-
-@require_POST
-@applicant_required
-def link_request(request: HttpRequest) -> HttpResponse:
-    form = LinkForm(request.POST)
-    if form.is_valid():
-        try:
-            link = services.link_request(actor=request.user,
-                                         employer_code=form.cleaned_data["employer_code"])
-        except ServiceError as exc:
-            form.add_error("employer_code", exc.message)
-            status = exc.status
-        else:
-            messages.success(
-                request, f"已向“{link.employer.name}”发送关联申请，请等待单位经办人确认。"
-            )
-            return redirect("applications:applicant_home")
-    else:
-        status = 422
-    return render(request, "applications/applicant/home.html",
-                  _home_context(request, link_form=form), status=status)
-
-
-@require_POST
-@applicant_required
-def link_cancel(request: HttpRequest, link_id: int) -> HttpResponse:
-    try:
-        services.link_cancel(actor=request.user, link_id=link_id)
-    except NotFound:
-        raise
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已撤销单位关联。")
-    return redirect("applications:applicant_home")
-
-
-@require_POST
-@applicant_required
-def application_start(request: HttpRequest) -> HttpResponse:
-    try:
-        app = services.application_start(actor=request.user)
-    except NotFound as exc:
-        messages.error(request, exc.message)
-        return redirect("applications:applicant_home")
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("applications:applicant_home")
-    return redirect(SECTION_URL, app.pk, decl.SECTIONS[0].key)
-
-
-@require_safe
-@applicant_required
+@applicant_page
 def declaration(request: HttpRequest, pk: int) -> HttpResponse:
     """The declaration's first section with a problem (else the first section)."""
     app = selectors.application_for(request.user, pk)
     problems = selectors.section_problems(app) if app.editable else {}
     first = next((k for k in decl.SECTION_KEYS if problems.get(k)), decl.SECTION_KEYS[0])
     return redirect(SECTION_URL, app.pk, first)
-
-
-# --- a section of the declaration --------------------------------------------------------------
 
 
 def _window_message(app: Application) -> str:
@@ -257,7 +85,7 @@ def _read_only_reason(app: Application) -> str:
     return ""
 
 
-def _section_or_404(key: str) -> decl.Section:
+def section_or_404(key: str) -> decl.Section:
     section = decl.SECTIONS_BY_KEY.get(key)
     if section is None:
         raise Http404("没有该填报项")
@@ -307,7 +135,7 @@ def _form_from_typed(app: Application, key: str, parsed: ParsedSection) -> dict[
     return {"rows": [], "widgets": widgets, "form_errors": []}
 
 
-def _render_section(
+def render_section(
     request: HttpRequest,
     app: Application,
     section: decl.Section,
@@ -384,31 +212,29 @@ def _save(request: HttpRequest, app: Application, key: str, parsed: ParsedSectio
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_required
+@applicant_page
 def declaration_section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     app = selectors.application_for(request.user, pk)
-    section = _section_or_404(key)
+    section = section_or_404(key)
     if request.method != "POST":
-        return _render_section(request, app, section)
+        return render_section(request, app, section)
     action = request.POST.get("action", "save")
     parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex)
-    version = _version(request, "current_version" if action == "overwrite" else "version")
+    version = posted_version(request, "current_version" if action == "overwrite" else "version")
     try:
         result = _save(request, app, key, parsed, version)
     except StaleVersion as exc:
         current = selectors.application_for(request.user, pk)
-        return _render_section(
+        return render_section(
             request, current, section,
             form=_form_from_typed(current, key, parsed),
-            conflict={"message": exc.message, "version": _version(request),
+            conflict={"message": exc.message, "version": posted_version(request),
                       "current_version": current.version, "current": current},
             status=409,
         )
-    except ServiceError as exc:
-        if isinstance(exc, NotFound):
-            raise
+    except SHOWN_ON_PAGE as exc:
         current = selectors.application_for(request.user, pk)
-        return _render_section(request, current, section, alert=exc.message, status=exc.status,
+        return render_section(request, current, section, alert=exc.message, status=exc.status,
                                unsaved={key: parsed.value})
     app = result.application
     target = {"prev": -1, "next": 1}.get(action)
@@ -426,7 +252,7 @@ def declaration_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
                                 extra_row=action == "add")
         if action == "add" and not result.errors:
             messages.info(request, "已保存，并添加了一条空白记录。")
-        return _render_section(request, app, section, form=form,
+        return render_section(request, app, section, form=form,
                                saved_with_errors=bool(result.errors))
     messages.success(request, f"“{section.title}”已保存。")
     return redirect(SECTION_URL, app.pk, key)
@@ -459,7 +285,7 @@ def declaration_autosave(request: HttpRequest, pk: int, key: str) -> JsonRespons
         return _json_error(exc)
     parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex)
     try:
-        result = _save(request, app, key, parsed, _version(request))
+        result = _save(request, app, key, parsed, posted_version(request))
     except StaleVersion as exc:
         current = selectors.application_for(user, pk)
         return _json_error(exc, current_version=current.version)
@@ -482,97 +308,6 @@ def section_is_list(key: str) -> bool:
     return decl.SECTIONS_BY_KEY[key].is_list
 
 
-# --- evidence ----------------------------------------------------------------------------------
-
-
-@require_POST
-@applicant_required
-def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_for(request.user, pk)
-    key = request.POST.get("section", "")
-    section = _section_or_404(key)
-    item_id = request.POST.get("item_id", "").strip()
-    upload = request.FILES.get("file")
-    try:
-        if upload is None:
-            raise InvalidInput("请选择要上传的文件", field="file")
-        ev = services.evidence_add(actor=request.user, application_id=app.pk, section=key,
-                                   item_id=item_id, upload=upload)
-    except NotFound:
-        raise
-    except ServiceError as exc:
-        where = "证明材料文件" if any(e.field == "file" for e in exc.errors) else "证明材料"
-        message = f"{where}：{exc.message}"
-        current = selectors.application_for(request.user, pk)
-        return _render_section(request, current, section, alert=f"上传失败。{message}",
-                               upload_errors={(key, item_id): message}, status=exc.status)
-    messages.success(request, f"已上传“{ev.original_name}”。")
-    anchor = f"#item-{item_id}" if item_id else "#section-evidence"
-    return redirect(reverse(SECTION_URL, args=[app.pk, key]) + anchor)
-
-
-@require_POST
-@applicant_required
-def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    ev = selectors.evidence_item_for(request.user, evidence_id)
-    app_id, key, name = ev.application_id, ev.section, ev.original_name
-    try:
-        services.evidence_delete(actor=request.user, evidence_id=evidence_id)
-    except NotFound:
-        raise
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"已删除“{name}”。")
-    return redirect(SECTION_URL, app_id, key)
-
-
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._ ()-]{1,200}$")
-
-
-def _attachment(name: str, fallback_stem: str) -> str:
-    """Content-Disposition for a download: a plain ASCII ``filename`` (the name itself when it
-    is plain, else ``fallback_stem`` + its extension) and the exact name as RFC 5987
-    ``filename*``."""
-    ext = os.path.splitext(name)[1].lower()
-    if not _PLAIN_NAME.match(ext):
-        ext = ""
-    plain = name if _PLAIN_NAME.match(name) else f"{fallback_stem}{ext}"
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-@require_safe
-@login_required
-def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    """One evidence file, for anyone who may see its section (applicant, employer, staff).
-
-    Someone else than its owner viewing it is logged as an access to personal data."""
-    try:
-        ev = selectors.evidence_item_for(request.user, evidence_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except NotPermitted as exc:
-        return forbidden(request, exc.message)
-    applicant = ev.application.applicant
-    owner = request.user.role == Role.APPLICANT and applicant.user_id == request.user.pk
-    if not owner:
-        services.record_personal_data_view(actor=request.user, applicant=applicant,
-                                           field=f"evidence:{ev.pk}")
-    try:
-        handle = ev.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("文件不存在") from exc
-    response = FileResponse(handle, content_type=ev.content_type)
-    response["Content-Disposition"] = _attachment(ev.original_name, f"evidence-{ev.pk}")
-    response["Content-Length"] = str(ev.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-# --- assessment, submission, withdrawal --------------------------------------------------------
-
-
 def _assessment_context(app: Application) -> dict[str, Any]:
     assessment = selectors.assess(app)
     return {
@@ -585,14 +320,14 @@ def _assessment_context(app: Application) -> dict[str, Any]:
 
 
 @require_safe
-@applicant_required
+@applicant_page
 def assessment(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_for(request.user, pk)
     return render(request, "applications/applicant/assessment.html", _assessment_context(app))
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_required
+@applicant_page
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_for(request.user, pk)
     alert = ""
@@ -601,12 +336,10 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.application_submit(actor=request.user, application_id=app.pk,
-                                        version=_version(request))
-        except NotFound:
-            raise
+                                        version=posted_version(request))
         except InvalidInput as exc:
             alert, status, problems = exc.message, exc.status, exc.errors
-        except ServiceError as exc:
+        except SHOWN_ON_PAGE as exc:
             alert, status = exc.message, exc.status
         else:
             messages.success(
@@ -628,16 +361,13 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@applicant_required
+@applicant_page
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.application_withdraw(actor=request.user, application_id=pk,
-                                      version=_version(request))
-    except NotFound:
-        raise
-    except ServiceError as exc:
+                                      version=posted_version(request))
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "申报已撤回，可以继续修改后重新提交。")
     return redirect("applications:applicant_home")
-

@@ -10,19 +10,19 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jifen.accounts.codes import credit_code_problem
 from jifen.accounts.models import ApplicantProfile, Employer, User
-from jifen.accounts.roles import STAFF_ROLES, Department, Role
-from jifen.accounts.second_factor import demo_key
 from jifen.applications import selectors
-from jifen.applications.demo import (
+from jifen.applications.models import Application, EmploymentLink, LinkStatus, Status
+from jifen.audit.models import AuditEvent
+from jifen.audit.services import verify_chain
+from jifen.core.roles import STAFF_ROLES, Department, Role
+from jifen.demo.loader import (
     DEMO_PASSWORD,
     RETURN_REASON,
     USERNAMES,
     DemoError,
     load_demo,
 )
-from jifen.applications.models import Application, EmploymentLink, LinkStatus, Status
-from jifen.audit.models import AuditEvent
-from jifen.audit.services import verify_chain
+from jifen.demo.otp import demo_key
 from jifen.rounds.models import Round
 from jifen.rules.identity import identity_problem
 from jifen.rules.ruleset import rule_set_name_for_year

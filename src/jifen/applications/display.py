@@ -1,4 +1,4 @@
-"""Helpers shared by the applicant's and the employer's pages.
+"""How a declaration reads on the pages (applicant, employer, staff).
 
 Read-only rendering of a declaration (labels for codes, one display structure per section),
 evidence grouped by item, the Chinese self-assessment explanation, and the mapping of a

@@ -1,4 +1,4 @@
-"""Roles and departments. Permissions are decided in services/selectors from these."""
+"""Roles and departments (shared by every app; permissions are decided in services/selectors)."""
 
 from django.db import models
 

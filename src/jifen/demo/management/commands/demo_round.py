@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from jifen.applications.demo import DEFAULT_URL, DemoError, format_summary, load_demo
 from jifen.core.errors import ServiceError
+from jifen.demo.loader import DEFAULT_URL, DemoError, format_summary, load_demo
 
 
 class Command(BaseCommand):

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jifen.accounts import second_factor
 from jifen.accounts.models import User
+from jifen.demo import otp as demo_otp
 
 
 class Command(BaseCommand):
@@ -35,12 +36,12 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no account named {username!r}")
         device = second_factor.confirmed_device(user)
-        if device is None or not second_factor.is_demo_device(device):
+        if device is None or not demo_otp.is_demo_device(device):
             raise CommandError(
                 f"{username} has no demo authenticator (only the demo's staff accounts have "
                 "one; a device bound by scanning a QR code is never printed)"
             )
-        code = second_factor.next_code(device)
+        code = demo_otp.next_code(device)
         if code is None:
             raise CommandError("the current code was used already; try again in 30 seconds")
         self.stdout.write(code)

@@ -2,37 +2,27 @@
 to review, return or pass on to the departments.
 
 Views stay thin: every read goes through ``selectors`` and every write through ``services``
-(which check the role and the employer again). A service's NotFound becomes a 404, its
-NotPermitted a 403; other service errors are shown on the page.
+(which check the role and the employer again). Bad input and conflicts are shown on the page;
+any other refusal becomes the 404/403 page in ServiceErrorMiddleware.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from jifen.accounts.roles import Role
-from jifen.core.errors import (
-    InvalidInput,
-    NotAuthenticated,
-    NotFound,
-    NotPermitted,
-    ServiceError,
-    StaleVersion,
-)
+from jifen.core.errors import SHOWN_ON_PAGE, InvalidInput, StaleVersion
 
-from . import selectors, services, views_common
-from .declaration import SECTIONS_BY_KEY
-from .models import LinkStatus, Status
+from .. import display, selectors, services
+from ..declaration import SECTIONS_BY_KEY
+from ..models import LinkStatus, Status
+from .access import employer_page, posted_version
 
 PAGE_SIZE = 50
 
@@ -46,30 +36,6 @@ STALE_MESSAGE = "申请人已修改该申报，页面已刷新为最新内容，
 
 View = Callable[..., HttpResponse]
 
-
-def employer_page(view: View) -> View:
-    """Signed-in employer agents only; service NotFound → 404, NotPermitted → 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if user.role != Role.EMPLOYER_AGENT or user.employer_id is None:
-            raise PermissionDenied("只有用人单位经办人可以访问此页面")
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except (NotPermitted, NotAuthenticated) as exc:
-            raise PermissionDenied(exc.message) from exc
-
-    return login_required(wrapped)
-
-
-def _version(request: HttpRequest) -> int | None:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        return None
 
 
 # --- the employer's home page ---------------------------------------------------------------
@@ -127,9 +93,7 @@ def employer_home(request: HttpRequest) -> HttpResponse:
 def employer_link_confirm(request: HttpRequest, link_id: int) -> HttpResponse:
     try:
         link = services.link_confirm(actor=request.user, link_id=link_id)
-    except (NotFound, NotPermitted):
-        raise
-    except ServiceError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已确认 {link.applicant.name} 为本单位职工。")
@@ -142,13 +106,11 @@ def employer_link_refuse(request: HttpRequest, link_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     try:
         link = services.link_refuse(actor=request.user, link_id=link_id, reason=reason)
-    except (NotFound, NotPermitted):
-        raise
     except InvalidInput as exc:
         return _render_home(
             request, refuse_link_id=link_id, refuse_reason=reason, refuse_error=exc.message
         )
-    except ServiceError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已拒绝 {link.applicant.name} 的关联申请。")
@@ -176,10 +138,10 @@ def _render_review(
         "id_number_full": app.applicant.id_number if reveal else "",
         "data": selectors.application_data_for(user, app),
         "sections": [SECTIONS_BY_KEY[k] for k in selectors.visible_sections(user, app)],
-        "evidence_by_item": views_common.group_evidence(selectors.evidence_for(user, app)),
+        "evidence_by_item": display.group_evidence(selectors.evidence_for(user, app)),
         "evidence_url_name": "applications:evidence_download",
         "assessment": assessment,
-        "explanation": views_common.explanation_of(assessment),
+        "explanation": display.explanation_of(assessment),
         "can_decide": app.status == Status.SUBMITTED,
         "return_reason": return_reason,
         "return_error": return_error,
@@ -211,10 +173,8 @@ def employer_application_return(request: HttpRequest, application_id: int) -> Ht
     try:
         app = services.application_return(
             actor=request.user, application_id=application_id, reason=reason,
-            version=_version(request),
+            version=posted_version(request),
         )
-    except (NotFound, NotPermitted):
-        raise
     except StaleVersion:
         messages.warning(request, STALE_MESSAGE)
         return _render_review(request, application_id, return_reason=reason)
@@ -222,7 +182,7 @@ def employer_application_return(request: HttpRequest, application_id: int) -> Ht
         return _render_review(
             request, application_id, return_reason=reason, return_error=exc.message
         )
-    except ServiceError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
         return _render_review(request, application_id, return_reason=reason)
     messages.success(request, f"申报 {app.number} 已退回申请人修改。")
@@ -234,14 +194,12 @@ def employer_application_return(request: HttpRequest, application_id: int) -> Ht
 def employer_application_submit(request: HttpRequest, application_id: int) -> HttpResponse:
     try:
         app = services.application_employer_submit(
-            actor=request.user, application_id=application_id, version=_version(request)
+            actor=request.user, application_id=application_id, version=posted_version(request)
         )
-    except (NotFound, NotPermitted):
-        raise
     except StaleVersion:
         messages.warning(request, STALE_MESSAGE)
         return _render_review(request, application_id)
-    except ServiceError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
         return _render_review(request, application_id)
     messages.success(request, f"申报 {app.number} 已提交至审核部门。")
