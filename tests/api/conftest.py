@@ -7,29 +7,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.files.storage import FileSystemStorage
-from django.test import Client
+from django.test import Client, override_settings
 
 from jifen.api.models import ApiToken
+from tests.files import PDF
 
-# A real (tiny, valid) PDF.
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
-    b"0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\nstartxref\n164\n%%EOF\n"
-)
+PDF_BYTES = PDF  # a real (tiny, valid) PDF
 
 
 @pytest.fixture(autouse=True)
-def evidence_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def evidence_dir(tmp_path: Any) -> Iterator[Any]:
     """Evidence files go to a temporary folder, not var/evidence."""
-    from jifen.applications.models import evidence_storage
-
     folder = tmp_path / "evidence"
-    monkeypatch.setattr(evidence_storage, "_wrapped", FileSystemStorage(location=folder))
-    yield folder
+    with override_settings(EVIDENCE_ROOT=folder):
+        yield folder
 
 
 class ApiClient:

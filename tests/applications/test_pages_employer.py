@@ -19,6 +19,7 @@ from tests.factories import (
     make_employer,
     make_round,
 )
+from tests.files import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -381,13 +382,9 @@ def test_stale_version_shows_a_conflict_and_the_fresh_page():
 
 
 @pytest.fixture
-def evidence_dir(tmp_path, monkeypatch):
+def evidence_dir(tmp_path, settings):
     """Evidence files in a temporary folder instead of var/evidence."""
-    from django.core.files.storage import FileSystemStorage
-
-    from jifen.applications.models import evidence_storage
-
-    monkeypatch.setattr(evidence_storage, "_wrapped", FileSystemStorage(location=tmp_path))
+    settings.EVIDENCE_ROOT = tmp_path
     return tmp_path
 
 
@@ -400,7 +397,7 @@ def test_review_page_links_the_evidence_files(evidence_dir):
     row_id = app.data["housing"][0]["id"]
     ev = services.evidence_add(
         actor=applicant, application_id=app.pk, section="housing", item_id=row_id,
-        upload=SimpleUploadedFile("租房合同.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+        upload=SimpleUploadedFile("租房合同.pdf", PDF, content_type="application/pdf"),
     )
     app.refresh_from_db()
     services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
@@ -412,4 +409,4 @@ def test_review_page_links_the_evidence_files(evidence_dir):
     assert "租房合同.pdf" in html
     download = client.get(url)
     assert download.status_code == 200
-    assert b"".join(download.streaming_content) == b"%PDF-1.4 test"
+    assert b"".join(download.streaming_content) == PDF

@@ -10,6 +10,8 @@ from django.http import FileResponse, HttpRequest
 from ninja import File, Form, Router, Status, UploadedFile
 
 from jifen.applications import selectors, services
+from jifen.applications.evidence_checks import limits_text
+from jifen.applications.evidence_storage import open_verified
 from jifen.core.errors import NotFound
 
 from . import present
@@ -31,7 +33,8 @@ router = Router(tags=["证明材料"])
     summary="上传证明材料（申请人）",
     description=(
         "multipart/form-data：section（填报项）、item_id（条目编号，空表示整个填报项）、"
-        "file（PDF、JPG 或 PNG，不超过 10 MB；文件内容须与扩展名相符）。"
+        f"file（{limits_text()}；文件内容须与扩展名相符，图片须能完整解码，"
+        "PDF 不得加密，不得含有脚本、启动动作或嵌入文件）。"
     ),
 )
 def evidence_upload(
@@ -62,9 +65,12 @@ def evidence_list(request: HttpRequest, application_id: ApplicationId) -> list[d
 
 @router.get(
     "/evidence/{evidence_id}",
-    response={**ERRORS},
+    response={**ERRORS, 500: ErrorOut},
     summary="下载证明材料",
-    description="申请人本人以外的人员下载时记录个人信息查阅日志。",
+    description=(
+        "申请人本人以外的人员下载时记录个人信息查阅日志。文件在服务器上加密存放，"
+        "下载前整体校验；校验未通过（文件损坏或被篡改）时返回 500 evidence_damaged，不提供文件。"
+    ),
     openapi_extra={
         "responses": {
             "200": {
@@ -79,7 +85,7 @@ def evidence_download(request: HttpRequest, evidence_id: EvidenceId) -> FileResp
     user = request.auth
     ev = selectors.evidence_item_for(user, evidence_id)
     try:
-        handle = ev.file.open("rb")
+        handle = open_verified(ev)  # a damaged file: 500 evidence_damaged, never served
     except FileNotFoundError as exc:
         log.error("evidence %s: stored file %s is missing", ev.pk, ev.file.name)
         raise NotFound("没有找到该材料文件") from exc
@@ -89,6 +95,7 @@ def evidence_download(request: HttpRequest, evidence_id: EvidenceId) -> FileResp
     response = FileResponse(
         handle, as_attachment=True, filename=ev.original_name, content_type=ev.content_type
     )
+    response["Content-Length"] = str(ev.size)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
+
+from .evidence_storage import EncryptedFileStorage, PrivateFileStorage
+
+__all__ = ["PrivateFileStorage"]  # re-exported: the storage's base, without URLs
 
 
 class LinkStatus(models.TextChoices):
@@ -104,18 +107,12 @@ class Application(models.Model):
         return self.status in EDITABLE_STATUSES
 
 
-class PrivateFileStorage(FileSystemStorage):
-    """A file system storage without URLs: its files are served only by checked views."""
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("evidence files have no public URL; use the evidence download view")
-
-
 class _EvidenceStorage(LazyObject):
-    """Files outside the web root (settings.EVIDENCE_ROOT), never given a public URL."""
+    """Files outside the web root (settings.EVIDENCE_ROOT), encrypted, never given a public
+    URL (see evidence_storage)."""
 
     def _setup(self) -> None:
-        self._wrapped = PrivateFileStorage(location=settings.EVIDENCE_ROOT)
+        self._wrapped = EncryptedFileStorage(location=settings.EVIDENCE_ROOT)
 
 
 evidence_storage = _EvidenceStorage()

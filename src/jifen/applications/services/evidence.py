@@ -1,5 +1,6 @@
 """Evidence files (证明材料): upload to a declaration item, delete, and their removal when the
-item goes. Files are checked (type by content, size, count) and stored under random names."""
+item goes. Files are checked (size, count, and what they are: evidence_checks) and stored
+encrypted under random names (evidence_storage)."""
 
 from __future__ import annotations
 
@@ -16,28 +17,9 @@ from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, InvalidInput, NotFound
 
 from .. import declaration as decl
+from ..evidence_checks import EXTENSIONS, check_evidence_file, size_label
 from ..models import EDITABLE_STATUSES, Evidence
 from ._access import applicant_of, check_window, lock_application, own_application
-
-# Magic numbers: the declared type must match what the file really is.
-_SIGNATURES = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
-_EXTENSIONS = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-}
-
-
-def _sniff(head: bytes) -> str | None:
-    for content_type, prefixes in _SIGNATURES.items():
-        if any(head.startswith(p) for p in prefixes):
-            return content_type
-    return None
 
 
 @transaction.atomic
@@ -58,21 +40,16 @@ def evidence_add(
     name = os.path.basename(getattr(upload, "name", "") or "")[:200]
     ext = os.path.splitext(name)[1].lower()
     size = int(getattr(upload, "size", 0) or 0)
-    limit = settings.EVIDENCE_MAX_BYTES
-    if ext not in _EXTENSIONS:
+    if ext not in EXTENSIONS:
         raise InvalidInput("只能上传 PDF、JPG 或 PNG 文件", field="file")
     if size <= 0:
         raise InvalidInput("文件为空", field="file")
-    if size > limit:
-        raise InvalidInput(f"文件不能超过 {limit // (1024 * 1024)} MB", field="file")
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    sniffed = _sniff(head)
-    if sniffed is None or sniffed != _EXTENSIONS[ext]:
-        raise InvalidInput("文件内容与扩展名不符，只能上传 PDF、JPG 或 PNG 文件", field="file")
+    if size > settings.EVIDENCE_MAX_BYTES:
+        raise InvalidInput(f"文件不能超过 {size_label(settings.EVIDENCE_MAX_BYTES)}",
+                           field="file")
     if Evidence.objects.filter(application=app).count() >= settings.EVIDENCE_MAX_FILES:
         raise Conflict("证明材料数量已达上限", field="file")
+    sniffed = check_evidence_file(upload, ext)
     digest = hashlib.sha256()
     for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
         digest.update(chunk)

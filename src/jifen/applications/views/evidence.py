@@ -21,6 +21,7 @@ from jifen.core.errors import SHOWN_ON_PAGE, InvalidInput
 from jifen.core.roles import Role
 
 from .. import selectors, services
+from ..evidence_storage import open_verified
 from .access import applicant_page
 from .declaration import SECTION_URL, render_section, section_or_404
 
@@ -90,7 +91,9 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         services.record_personal_data_view(actor=request.user, applicant=applicant,
                                            field=f"evidence:{ev.pk}")
     try:
-        handle = ev.file.open("rb")
+        # Checked whole before a byte is sent; a damaged file is EvidenceDamaged (a
+        # ServiceError: the middleware shows its message), logged, never served.
+        handle = open_verified(ev)
     except FileNotFoundError as exc:
         raise Http404("文件不存在") from exc
     response = FileResponse(handle, content_type=ev.content_type)
