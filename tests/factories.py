@@ -159,8 +159,11 @@ def full_declaration(year: int = 2026) -> dict[str, Any]:
 
 
 def fill_declaration(
-    applicant: User, app: Application, data: dict[str, Any] | None = None
+    applicant: User, app: Application, data: dict[str, Any] | None = None, *,
+    evidence: bool = True,
 ) -> Application:
+    """Save every section of ``data`` (full_declaration by default) and, with ``evidence``,
+    upload a small PDF to each item that needs one, as an applicant would before submitting."""
     data = data or full_declaration(app.round.year)
     for section, value in data.items():
         app = app_services.application_save_section(
@@ -170,4 +173,24 @@ def fill_declaration(
             value=value,
             version=app.version,
         ).application
-    return app
+    return attach_required_evidence(applicant, app) if evidence else app
+
+
+def attach_required_evidence(applicant: User, app: Application) -> Application:
+    """Upload a small valid PDF to every item of ``app`` that still needs evidence (what
+    submission requires); returns the application as stored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jifen.applications import selectors
+
+    from .files import PDF
+
+    app = Application.objects.get(pk=app.pk)
+    for requirement, attached in selectors.evidence_requirements(app):
+        if not attached:
+            app_services.evidence_add(
+                actor=applicant, application_id=app.pk, section=requirement.section,
+                item_id=requirement.item_id,
+                upload=SimpleUploadedFile("证明.pdf", PDF, content_type="application/pdf"),
+            )
+    return Application.objects.get(pk=app.pk)

@@ -125,6 +125,29 @@ def test_journey_from_registration_to_employer_submission() -> None:
     assert download["Content-Type"] == "application/pdf"
     assert "attachment" in download["Content-Disposition"]
 
+    # Submission names every item still without its evidence; the detail lists them too.
+    refused = me.post(f"/api/applications/{app_id}/submit", {"version": version})
+    assert refused.status_code == 422, refused.content
+    missing = [
+        ("conditions", "请上传 北京市居住证"),
+        ("housing[0]", "请上传 租赁合同及登记备案证明"),
+        ("education[0]", "请上传 学历证书、学位证书"),
+        ("innovation[0]", "请上传 大赛获奖证书"),
+        ("honours[0]", "请上传 荣誉证书或表彰文件"),
+    ]
+    assert [(e["field"], e["message"]) for e in refused.json()["errors"]] == missing
+    required = ok(me.get(f"/api/applications/{app_id}"))["evidence_required"]
+    assert [(r["field"], r["uploaded"]) for r in required] == [
+        ("conditions", False), ("housing[0]", False), ("housing[1]", True),
+        ("education[0]", False), ("innovation[0]", False), ("honours[0]", False),
+    ]
+    assert required[2]["documents"] == ["不动产权证书或房屋所有权证"]
+    for r in required:
+        if not r["uploaded"]:
+            scan = SimpleUploadedFile("扫描件.pdf", PDF_BYTES, content_type="application/pdf")
+            ok(me.upload(f"/api/applications/{app_id}/evidence",
+                         {"section": r["section"], "item_id": r["item_id"], "file": scan}), 201)
+
     # Submit; the employer sees it and returns it with a reason.
     submitted = ok(me.post(f"/api/applications/{app_id}/submit", {"version": version}))
     assert submitted["status"] == "submitted"
@@ -170,12 +193,13 @@ def test_journey_from_registration_to_employer_submission() -> None:
     assert log.count("api.token_issue") == 2
     access = AuditEvent.objects.filter(kind=AuditEvent.Kind.ACCESS).get()
     assert access.actor_name == "xinghe_hr" and access.field == f"evidence:{evidence['id']}"
+    assert log.count("evidence.add") == 1 + 5
     assert set(
         AuditEvent.objects.filter(action__startswith="application.").values_list(
             "channel", flat=True
         )
     ) == {"api"}
-    assert Evidence.objects.filter(application_id=app_id).count() == 1
+    assert Evidence.objects.filter(application_id=app_id).count() == 6
 
     # Signing out revokes the token.
     assert me.delete("/api/auth/token").status_code == 204

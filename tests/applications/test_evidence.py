@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
-import zlib
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -22,6 +21,7 @@ from jifen.applications import selectors, services
 from jifen.applications.models import Application, Evidence
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
+from jifen.core import filecrypt
 from jifen.core.errors import (
     Conflict,
     InvalidInput,
@@ -31,26 +31,12 @@ from jifen.core.errors import (
     ServiceError,
 )
 from jifen.rounds.models import Round
-from tests.factories import fill_declaration, make_applicant
+from tests.factories import attach_required_evidence, fill_declaration, make_applicant
+from tests.files import JPEG, PDF, PNG
 
 pytestmark = pytest.mark.django_db
 
 
-def _png() -> bytes:
-    """A valid 1x1 grey PNG."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
-
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-PNG = _png()
-JPEG = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-        b"\xff\xdb\x00\x43\x00" + bytes(range(1, 65)) + b"\xff\xd9")
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"  # noqa: E501
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
 
@@ -72,7 +58,15 @@ def stored_files(root: Path) -> list[Path]:
 
 @pytest.fixture
 def app(applicant) -> Application:
-    return fill_declaration(applicant, services.application_start(actor=applicant))
+    return fill_declaration(applicant, services.application_start(actor=applicant),
+                            evidence=False)
+
+
+def submit(applicant, app: Application) -> Application:
+    """Submit ``app`` once every item that needs evidence has a file."""
+    app = attach_required_evidence(applicant, app)
+    return services.application_submit(actor=applicant, application_id=app.pk,
+                                       version=app.version)
 
 
 def housing_ids(app: Application) -> list[str]:
@@ -131,7 +125,15 @@ def test_add_evidence(evidence_root, applicant, app, name: str, content: bytes,
     ext = Path(name).suffix.lower()
     assert re.fullmatch(r"[0-9a-f]{24}" + re.escape(ext), path.name)
     assert Path(name).stem not in path.name
-    assert path.read_bytes() == content
+    # Encrypted at rest, readable by the server's user only, whatever the umask.
+    stored = path.read_bytes()
+    assert stored.startswith(filecrypt.MAGIC) and content[:64] not in stored
+    assert len(stored) == filecrypt.HEADER + len(content) + filecrypt.TAG
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (path.parent, path.parent.parent, evidence_root):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    with ev.file.open("rb") as handle:
+        assert handle.read() == content
     assert stored_files(evidence_root) == [path]
     event = AuditEvent.objects.order_by("-seq").first()
     assert (event.action, event.actor, event.ip) == ("evidence.add", applicant, "10.1.2.3")
@@ -186,7 +188,7 @@ def test_an_empty_file_is_refused(evidence_root, applicant, app) -> None:
 
 
 def test_a_file_over_the_limit_is_refused(evidence_root, applicant, app) -> None:
-    content = PDF + b"%" + b"x" * 1024
+    content = PDF + b"\n" * 1024  # padding after %%EOF is allowed
     with override_settings(EVIDENCE_MAX_BYTES=len(content) - 1):
         with refused(InvalidInput, evidence_root, field="file") as info:
             add(applicant, app, "big.pdf", content)
@@ -228,7 +230,7 @@ def test_only_the_owner_adds_evidence(evidence_root, agent, app) -> None:
 
 
 def test_no_evidence_after_submission(evidence_root, applicant, app) -> None:
-    services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
+    submit(applicant, app)
     with refused(Conflict, evidence_root):
         add(applicant, app, "a.pdf", PDF)
 
@@ -336,8 +338,7 @@ def test_only_the_owner_deletes_evidence(evidence_root, agent, applicant, app,
 
 def test_no_deletion_after_submission(evidence_root, applicant, app) -> None:
     ev = add(applicant, app, "a.pdf", PDF)
-    app = Application.objects.get(pk=app.pk)
-    services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
+    submit(applicant, app)
     with refused(Conflict, evidence_root):
         services.evidence_delete(actor=applicant, evidence_id=ev.pk)
 
@@ -361,7 +362,7 @@ def test_evidence_is_listed_for_those_who_may_see_its_section(agent, applicant, 
     assert selectors.evidence_item_for(applicant, ev.pk) == ev
     with pytest.raises(NotFound):  # a draft stays with the applicant
         selectors.evidence_item_for(agent, ev.pk)
-    services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
+    submit(applicant, app)
     assert selectors.evidence_item_for(agent, ev.pk) == ev
     with pytest.raises(NotFound):
         selectors.evidence_item_for(make_applicant(), ev.pk)

@@ -345,7 +345,13 @@ def test_submit_with_problems_lists_the_fields(applicant, app) -> None:
     with refused(InvalidInput, app) as info:
         services.application_submit(actor=applicant, application_id=app.pk,
                                     version=app.version)
-    assert [e.field for e in info.value.errors] == ["housing[0].district", "tax.2024"]
+    # The data's problems, then every item still without its evidence.
+    assert [(e.field, e.message) for e in info.value.errors] == [
+        ("housing[0].district", "请选择北京市的区"),
+        ("tax.2024", "请填写不小于0的金额（元），最多两位小数"),
+        ("conditions", "请上传 北京市居住证"),
+        ("housing[0]", "请上传 租赁合同及登记备案证明"),
+    ]
     assert info.value.code == "invalid" and info.value.status == 422
 
 

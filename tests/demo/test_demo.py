@@ -185,6 +185,8 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "application.submit": 3,
         "application.return": 1,
         "application.employer_submit": 1,
+        # The evidence each submitted declaration needs: 4 + 4 + 6 items.
+        "evidence.add": 14,
     }
     bureau = User.objects.get(username="demo-bureau")
     assert AuditEvent.objects.get(action="round.create").actor == bureau
@@ -250,3 +252,23 @@ def test_force_loads_with_debug_off(settings):
     settings.DEBUG = False
     call_command("demo_round", "--force", stdout=StringIO())
     assert User.objects.filter(username__in=USERNAMES).count() == len(USERNAMES)
+
+
+def test_submitted_declarations_carry_their_required_evidence_as_valid_files():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jifen.applications.evidence_checks import check_evidence_file
+
+    load_demo()
+    for app in Application.objects.exclude(status="draft").select_related("round"):
+        needs = selectors.evidence_requirements(app)
+        assert needs and all(attached for _, attached in needs), app.applicant.user.username
+        assert selectors.missing_evidence(app) == []
+        for ev in app.evidence.all():
+            with ev.file.open("rb") as handle:
+                content = handle.read()
+            ext = ev.original_name[ev.original_name.rindex("."):]
+            upload = SimpleUploadedFile(f"file{ext}", content)
+            assert check_evidence_file(upload, ext) == ev.content_type
+    draft = Application.objects.get(status="draft")
+    assert not draft.evidence.exists()  # the visitor's draft is left to fill

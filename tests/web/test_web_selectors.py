@@ -17,7 +17,7 @@ def test_system_counts_count_the_main_tables() -> None:
     }
     make_round(2026)
     applicant, _agent = linked_pair()
-    fill_declaration(applicant, services.application_start(actor=applicant))
+    fill_declaration(applicant, services.application_start(actor=applicant), evidence=False)
 
     counts = system_counts()
 

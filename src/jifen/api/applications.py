@@ -102,7 +102,8 @@ def _make_save(section: decl.Section) -> Any:
             value=section_value_plain(payload.value),
             version=payload.version,
         )
-        return {"version": result.application.version, "errors": present.errors(result.errors)}
+        return {"version": result.application.version, "errors": present.errors(result.errors),
+                "warnings": present.errors(result.warnings)}
 
     save.__name__ = f"application_save_{section.key}"
     # A body type made here: give ninja the class itself, not a name to look up.
@@ -119,7 +120,8 @@ for _section in decl.SECTIONS:
         description=(
             f"{_section.help}\n\n"
             "内容按填写原样保存，即使有错误也会保存（不丢失已填写的内容）：返回 200、"
-            "新的版本号，以及该填报项尚存的问题（errors，逐项指出字段）。"
+            "新的版本号，该填报项尚存的问题（errors，逐项指出字段），以及可能有误、"
+            "请核对的提醒（warnings，不影响提交）。全角数字按半角保存，其他文字的数字不予接受。"
             "版本号不是最新时返回 409 stale_version，不在申报期内返回 409 outside_window。"
         ),
         operation_id=f"application_save_{_section.key}",
@@ -170,7 +172,10 @@ def application_assessment(
     "/applications/{application_id}/submit",
     response={200: ApplicationDetail, **ERRORS},
     summary="提交申报（申请人）",
-    description="提交给用人单位审核。申报内容尚有问题时返回 422，errors 逐项指出字段。",
+    description=(
+        "提交给用人单位审核。申报内容尚有问题或须上传的证明材料尚未上传时返回 422，"
+        "errors 逐项指出字段（缺少材料的条目如 housing[0]：请上传 租赁合同及登记备案证明）。"
+    ),
 )
 def application_submit(
     request: HttpRequest, payload: VersionIn, application_id: ApplicationId

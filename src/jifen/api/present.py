@@ -104,6 +104,14 @@ def application_detail(user: User, app: Application) -> dict[str, Any]:
     ]
     out["data"] = selectors.application_data_for(user, app)
     out["problems"] = {key: errors(problems.get(key, [])) for key in visible}
+    warnings = selectors.section_warnings(app)
+    out["warnings"] = {key: errors(warnings.get(key, [])) for key in visible}
+    out["evidence_required"] = [
+        {"section": r.section, "item_id": r.item_id, "field": r.path,
+         "documents": list(r.documents), "uploaded": uploaded}
+        for r, uploaded in selectors.evidence_requirements(app)
+        if r.section in visible
+    ]
     return out
 
 

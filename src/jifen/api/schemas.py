@@ -287,15 +287,32 @@ class ApplicationSummary(Schema):
     updated_at: datetime
 
 
+class RequiredEvidenceOut(Schema):
+    section: str
+    item_id: str = Field(..., description="须上传材料的条目编号；空表示整个填报项")
+    field: str = Field(..., description="该条目的路径，如 housing[0]；提交时缺少材料的问题以此命名")
+    documents: list[str] = Field(..., description="须上传的证明材料，如 租赁合同及登记备案证明")
+    uploaded: bool = Field(..., description="该条目是否已上传至少一个文件")
+
+
 class ApplicationDetail(ApplicationSummary):
     sections: list[SectionOut] = Field(..., description="调用者可查看的填报项")
     data: dict[str, Any] = Field(..., description="申报内容（仅可查看的填报项），按填写原样保存")
     problems: dict[str, list[ErrorItem]] = Field(..., description="各填报项尚存的问题")
+    warnings: dict[str, list[ErrorItem]] = Field(
+        ..., description="各填报项中可能有误、请核对的内容（提醒，不影响保存和提交）"
+    )
+    evidence_required: list[RequiredEvidenceOut] = Field(
+        ..., description="须上传证明材料的条目（可查看的填报项）；未上传的不能提交"
+    )
 
 
 class SaveOut(Schema):
     version: int = Field(..., description="保存后的版本号")
     errors: list[ErrorItem] = Field(..., description="该填报项尚存的问题（内容已保存）")
+    warnings: list[ErrorItem] = Field(
+        [], description="可能有误、请核对的内容（如学习期间明显短于通常学制）：提醒，不影响提交"
+    )
 
 
 class ExplanationItem(Schema):

@@ -12,6 +12,7 @@ from jifen.core.errors import FieldError, NotFound, NotPermitted
 from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
 from jifen.rules import score_profile
+from jifen.rules.evidence import EvidenceRules, Requirement, load_evidence_rules
 from jifen.rules.ruleset import RuleSet, load_rule_set
 from jifen.rules.schema import ProfileError
 
@@ -219,12 +220,47 @@ def declaration_problems(app: Application) -> list[FieldError]:
     return decl.clean_declaration(app.data, year=app.round.year, rule_set=rule_set_of(app))
 
 
+def evidence_rules_of(app: Application) -> EvidenceRules:
+    """What evidence each item of ``app`` needs (the data beside its round's rule set)."""
+    return load_evidence_rules(app.round.rule_set)
+
+
+def _attached(app: Application) -> set[tuple[str, str]]:
+    return set(Evidence.objects.filter(application=app).values_list("section", "item_id"))
+
+
+def evidence_requirements(app: Application) -> list[tuple[Requirement, bool]]:
+    """Every item of ``app`` that needs evidence, and whether a file is attached to it."""
+    attached = _attached(app)
+    return [
+        (r, (r.section, r.item_id) in attached)
+        for r in evidence_rules_of(app).requirements(app.data)
+    ]
+
+
+def missing_evidence_message(documents: tuple[str, ...]) -> str:
+    return f"请上传 {'、'.join(documents)}"
+
+
+def missing_evidence(app: Application) -> list[FieldError]:
+    """One problem per item still without its evidence, named by the item's path
+    ("housing[0]": 合法稳定住所 第 1 条) with the documents to upload."""
+    missing = evidence_rules_of(app).missing(app.data, _attached(app))
+    return [FieldError(r.path, missing_evidence_message(r.documents)) for r in missing]
+
+
 def section_problems(app: Application) -> dict[str, list[FieldError]]:
     out: dict[str, list[FieldError]] = {k: [] for k in decl.SECTION_KEYS}
     for err in declaration_problems(app):
         key = err.field.split(".")[0].split("[")[0]
         out.setdefault(key, []).append(err)
     return out
+
+
+def section_warnings(app: Application) -> dict[str, list[FieldError]]:
+    """What may be wrong in each section (declaration.warn_section): shown, never blocking."""
+    birth = app.applicant.birth_date
+    return {k: decl.warn_section(k, app.data.get(k), birth_date=birth) for k in decl.SECTION_KEYS}
 
 
 @dataclass

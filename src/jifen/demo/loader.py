@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from random import Random
 from typing import Any, Protocol
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -45,6 +46,7 @@ from jifen.audit.context import audit_context
 from jifen.core import crypto
 from jifen.core.roles import Department, Role
 from jifen.demo import otp as demo_otp
+from jifen.demo.files import demo_pdf, demo_png
 from jifen.rounds import services as round_services
 from jifen.rounds.models import Round
 from jifen.synth.identity import IdentityFactory
@@ -252,6 +254,25 @@ def _fill(applicant: User, app: Application, data: dict[str, Any]) -> Applicatio
     return app
 
 
+def _upload_required_evidence(applicant: User, app: Application) -> Application:
+    """A small synthetic file for every item that needs evidence (submission requires them):
+    a PNG "scan" for the residence permit, PDFs for the rest."""
+    for requirement, attached in selectors.evidence_requirements(app):
+        if attached:
+            continue
+        label = f"{requirement.path}: {len(requirement.documents)} document(s)"
+        name = requirement.documents[0].split("（")[0]
+        if requirement.section == "conditions":
+            upload = SimpleUploadedFile(f"{name}.png", demo_png(label), content_type="image/png")
+        else:
+            upload = SimpleUploadedFile(f"{name}.pdf", demo_pdf(label),
+                                        content_type="application/pdf")
+        app_services.evidence_add(actor=applicant, application_id=app.pk,
+                                  section=requirement.section, item_id=requirement.item_id,
+                                  upload=upload)
+    return Application.objects.get(pk=app.pk)
+
+
 def _round_for(year: int, bureau: User) -> Round:
     existing = Round.objects.filter(year=year).first()
     if existing is not None:
@@ -326,6 +347,7 @@ def _load(year: int, stdout: _Writer | None) -> None:
         app = _fill(person, app, declarations[username])
         if username == "demo-applicant":
             continue  # stays a draft
+        app = _upload_required_evidence(person, app)
         app = app_services.application_submit(
             actor=person, application_id=app.pk, version=app.version
         )

@@ -3,7 +3,7 @@ or passes it on. Each write checks role, ownership, window and version and is au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,7 +17,7 @@ from jifen.rounds.selectors import current_round
 
 from .. import declaration as decl
 from ..models import EDITABLE_STATUSES, Application, EmploymentLink, Evidence, LinkStatus, Status
-from ..selectors import assess, declaration_problems, rule_set_of
+from ..selectors import assess, declaration_problems, missing_evidence, rule_set_of
 from ._access import (
     applicant_of,
     bump,
@@ -74,6 +74,8 @@ def application_start(*, actor: User, round_id: int | None = None) -> Applicatio
 class SaveResult:
     application: Application
     errors: list[FieldError]
+    # Possible but unlikely values (declaration.warn_section): shown, never blocking.
+    warnings: list[FieldError] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -93,7 +95,10 @@ def application_save_section(
     before = app.data.get(section)
     data = dict(app.data)
     data[section] = clean
-    bump(app, data=data)
+    saved = list(app.saved_sections or [])
+    if section not in saved:
+        saved.append(section)
+    bump(app, data=data, saved_sections=saved)
     kept = decl.item_ids(data, section)
     gone = (
         Evidence.objects.filter(application=app, section=section)
@@ -103,6 +108,7 @@ def application_save_section(
     for ev in gone:
         remove_evidence(actor, ev)
     errors = decl.clean_section(section, clean, year=app.round.year, rule_set=rule_set_of(app))
+    warnings = decl.warn_section(section, clean, birth_date=app.applicant.birth_date)
     record_event(
         actor=actor,
         action="application.save",
@@ -110,7 +116,7 @@ def application_save_section(
         before={"section": section, "value": before, "version": app.version - 1},
         after={"section": section, "value": clean, "version": app.version},
     )
-    return SaveResult(app, errors)
+    return SaveResult(app, errors, warnings)
 
 
 @transaction.atomic
@@ -124,7 +130,8 @@ def application_submit(*, actor: User, application_id: int, version: int | None)
         applicant=app.applicant, employer=app.employer, status=LinkStatus.CONFIRMED
     ).exists():
         raise Conflict("用人单位尚未确认与您的关联，暂不能提交")
-    problems = declaration_problems(app)
+    # Data problems and evidence still to upload, all named at once.
+    problems = declaration_problems(app) + missing_evidence(app)
     if problems:
         raise InvalidInput("申报信息尚有问题，请修改后再提交", errors=problems)
     assessment = assess(app)
