@@ -477,3 +477,141 @@ def test_an_empty_declaration_still_makes_a_valid_profile() -> None:
     result = score_profile(profile(decl.empty_declaration(YEAR)))
     assert result["eligible"] is False
     assert any("social insurance" in r for r in result["reasons"])
+
+
+# --- issue 7: every bad back-paid month, impossible records, warnings, digits -----------------
+
+
+def test_every_bad_back_paid_month_is_named() -> None:
+    row = {"from": "2008-07", "to": "2025-12",
+           "back_paid": "2010-03, 2010/04, 2008-01, 2010-13, 2026-02, 2011-05"}
+    assert problems("social_insurance", [row]) == {
+        "social_insurance[0].back_paid": [
+            "补缴月份“2010/04”、“2010-13”应按“年-月”填写",
+            "补缴月份 2008-01、2026-02 不在本段缴费期间内",
+        ],
+    }
+
+
+def test_a_degree_on_a_junior_college_record_is_refused() -> None:
+    row = {"level": "junior_college", "degree": "doctor", "full_time": True,
+           "from": "2005-09", "to": "2008-06"}
+    assert problems("education", [row]) == {
+        "education[0].degree": ["大专学历不授予学位，请核对学历或学位（学位应另填一条）"],
+    }
+    # The same record without the degree is fine, and the degree alone on its own record.
+    assert problems("education", [{**row, "degree": ""}]) == {}
+    assert problems("education", [{**row, "level": "", "degree": "bachelor"}]) == {}
+
+
+def warnings(raw: Any, birth: date | None = date(1988, 3, 15)) -> dict[str, list[str]]:
+    value = decl.normalise_section("education", raw, YEAR)
+    out: dict[str, list[str]] = {}
+    for w in decl.warn_section("education", value, birth_date=birth):
+        out.setdefault(w.field, []).append(w.message)
+    return out
+
+
+def _record(level: str, start: str, end: str, degree: str | None = None,
+            full_time: bool = True) -> dict[str, Any]:
+    return {"level": level, "degree": level if degree is None and level != "junior_college"
+            else (degree or ""), "full_time": full_time, "from": start, "to": end}
+
+
+@pytest.mark.parametrize("level,start,end,months", [
+    ("doctor", "2015-09", "2015-12", 4),          # the issue's four-month doctorate
+    ("doctor", "2015-09", "2017-05", 21),
+    ("master", "2015-09", "2016-05", 9),
+    ("bachelor", "2010-09", "2012-05", 21),
+    ("junior_college", "2010-09", "2012-05", 21),
+])
+def test_study_periods_much_shorter_than_the_level_are_warned_about(
+    level: str, start: str, end: str, months: int
+) -> None:
+    name = decl.LEVELS[level]
+    assert warnings([_record(level, start, end)]) == {
+        "education[0].to": [
+            f"{name}学习期间只有 {months} 个月，明显短于通常学制，请核对入学和毕业年月"],
+    }
+    # ...and the record is still valid: a warning never blocks.
+    assert problems("education", [_record(level, start, end)]) == {}
+
+
+@pytest.mark.parametrize("level,start,end", [
+    ("doctor", "2015-09", "2017-06"),      # 22 months: the shortest accepted
+    ("master", "2019-09", "2020-06"),      # a one-year master's
+    ("bachelor", "2015-09", "2017-06"),    # 专升本
+    ("junior_college", "2006-09", "2009-06"),
+])
+def test_usual_study_periods_are_not_warned_about(level: str, start: str, end: str) -> None:
+    assert warnings([_record(level, start, end)]) == {}
+
+
+def test_a_degree_above_the_level_is_warned_about() -> None:
+    row = _record("bachelor", "2006-09", "2010-06", degree="master")
+    assert warnings([row]) == {
+        "education[0].degree": [
+            "学位（硕士）高于学历（本科），请核对；以同等学力取得学位的请如实填写"],
+    }
+
+
+def test_study_before_fifteen_is_warned_about() -> None:
+    row = _record("bachelor", "2002-09", "2006-06")
+    assert warnings([row], birth=date(1988, 3, 15)) == {
+        "education[0].from": ["入学时未满 15 周岁，请核对入学年月"],
+    }
+    assert warnings([row], birth=date(1987, 9, 1)) == {}
+    assert warnings([row], birth=None) == {}
+
+
+def test_overlapping_full_time_study_is_warned_about() -> None:
+    bachelor = _record("bachelor", "2006-09", "2010-06")
+    master = _record("master", "2009-09", "2012-06")
+    assert warnings([bachelor, master]) == {
+        "education[1].from": ["与第 1 条的全日制学习期间重叠，请核对"],
+    }
+    # Part-time study beside a job or a degree is common; one month's overlap is a date slip.
+    assert warnings([bachelor, {**master, "full_time": False}]) == {}
+    assert warnings([bachelor, {**master, "from": "2010-06"}]) == {}
+
+
+def test_a_higher_level_finished_before_a_lower_one_began_is_warned_about() -> None:
+    doctor = _record("doctor", "2006-09", "2010-06")
+    bachelor = _record("bachelor", "2011-09", "2015-06")
+    assert warnings([doctor, bachelor]) == {
+        "education[1].from": ["与第 1 条相比，较高学历的毕业时间早于较低学历的入学时间，请核对"],
+    }
+
+
+def test_full_width_input_is_stored_as_ascii() -> None:
+    value = decl.normalise_section("social_insurance", [
+        {"from": "２００８－０７", "to": "２０２５－１２",
+         "back_paid": "２０１０－０３，２０１０－０４"}
+    ], YEAR)
+    assert {k: v for k, v in value[0].items() if k != "id"} == {
+        "from": "2008-07", "to": "2025-12", "back_paid": "2010-03,2010-04"}
+    tax = decl.normalise_section("tax", {"2024": "１２００００．５０"}, YEAR)
+    assert tax["2024"] == "120000.50"
+    assert problems("social_insurance", value) == {}
+
+
+ARABIC = "٢٠١٥-٠٧"  # 2015-07 in Arabic-Indic digits, which int() and \d accept
+
+
+@pytest.mark.parametrize("key,raw,path", [
+    ("social_insurance", [{"from": ARABIC, "to": "2020-12"}], "social_insurance[0].from"),
+    ("social_insurance", [{"from": "2015-07", "to": "2020-12", "back_paid": "٢٠١٦-٠١"}],
+     "social_insurance[0].back_paid"),
+    ("housing", [{"kind": "owned", "from": "2015-07", "to": "२०२०-१२", "district": "海淀区"}],
+     "housing[0].to"),
+    ("violations", [{"kind": "tax_offence", "date": "٢٠٢٣-٠٥-١٠"}], "violations[0].date"),
+    ("tax", {"2024": "١٢٠٠٠٠"}, "tax.2024"),
+    ("innovation", [{"code": "award.municipal.٣"}], "innovation[0].code"),
+])
+def test_other_scripts_digits_are_refused_by_name(key: str, raw: Any, path: str) -> None:
+    from jifen.core.text import FOREIGN_DIGIT_MESSAGE
+
+    found = problems(key, raw)
+    assert found[path] == [FOREIGN_DIGIT_MESSAGE]
+    stored = decl.normalise_section(key, raw, YEAR)
+    assert any(c in str(stored) for c in "٢٣२१")  # kept as typed, not read as a number

@@ -4,8 +4,6 @@ evidence, self-assessment, submission and withdrawal."""
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from jifen.applications.models import Application, EmploymentLink, Evidence, Sta
 from jifen.audit.models import AuditEvent
 from jifen.rounds.models import Round
 from tests.factories import (
+    attach_required_evidence,
     fill_declaration,
     full_declaration,
     linked_pair,
@@ -29,25 +28,13 @@ from tests.factories import (
     make_employer,
     make_round,
 )
+from tests.files import PDF, PNG
 
 pytestmark = pytest.mark.django_db
 
 HOME = reverse("applications:applicant_home")
 
 
-def _png() -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
-
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-       b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-PNG = _png()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
 
 
@@ -179,11 +166,12 @@ def test_confirmed_link_offers_to_start(client, agent):
     assert response["Location"] == section_url(app, "conditions")
 
 
-def test_draft_status_shows_number_status_version_and_buttons(client, app):
+def test_draft_status_shows_number_status_and_buttons_but_no_version(client, app):
     html = html_of(client.get(HOME))
     assert app.number in html
     assert "badge-draft" in html and "填报中" in html
-    assert "第 1 版" in html
+    # The version counter is the system's, not the applicant's business.
+    assert "版本" not in html and not re.search(r"第\s*\d+\s*版", html)
     assert ">继续填报</a>" in html and ">查看自评</a>" in html and ">提交申报</a>" in html
     assert "撤回申报" not in html
     assert current_step(html) == "填报"
@@ -553,7 +541,7 @@ def test_typing_kept_when_another_tab_submitted_meanwhile(client, applicant, app
 
 
 def saved_housing(applicant, app) -> tuple[Application, str]:
-    app = fill_declaration(applicant, app)
+    app = fill_declaration(applicant, app, evidence=False)
     return app, app.data["housing"][0]["id"]
 
 
@@ -654,7 +642,7 @@ def test_the_employer_downloads_after_submission_and_the_view_is_logged(
     employer = signed_in(agent)
     url = reverse("applications:evidence_download", args=[ev.pk])
     assert employer.get(url).status_code == 404  # a draft stays private
-    app.refresh_from_db()
+    app = attach_required_evidence(applicant, app)
     services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
     response = employer.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
@@ -685,7 +673,7 @@ def test_assessment_shows_the_not_verified_banner_and_the_total(client, applican
     assert 'class="not-verified"' in html and "自评结果，未经部门核验，仅供参考" in html
     assert '<strong class="mono">140.75</strong>' in html
     assert "符合积分落户申请条件" in html
-    table = html[html.index('class="table score-table"'):html.index("</table>")]
+    table = html[html.index('class="table score-table table-cards"'):html.index("</table>")]
     order = [m.group(1) for m in re.finditer(r'data-indicator="([a-z_]+)"', table)]
     assert order == ["employment", "housing", "education", "study_deduction", "area",
                      "innovation", "tax", "age", "honours", "law"]
@@ -720,13 +708,16 @@ def test_submit_with_problems_lists_every_one_with_links(client, applicant, app)
     app = fill_declaration(applicant, app, data)
     page = html_of(client.get(reverse("applications:submit", args=[app.pk])))
     assert "提交前请修改以下 2 处" in page
+    # The score box says why it is empty.
+    assert "暂不能计算自评积分：申报信息尚有 2 处需要修改" in page
     response = client.post(reverse("applications:submit", args=[app.pk]),
                            {"version": app.version})
     assert response.status_code == 422
     html = html_of(response)
     assert "申报信息尚有问题，请修改后再提交" in html
     problems = html[html.index('id="problem-list"'):]
-    assert f'href="{section_url(app, "housing")}"' in problems
+    row = app.data["housing"][0]["id"]
+    assert f'href="{section_url(app, "housing")}#item-{row}"' in problems
     assert f'href="{section_url(app, "tax")}"' in problems
     assert "请选择北京市的区" in problems and "请填写不小于0的金额" in problems
     app.refresh_from_db()

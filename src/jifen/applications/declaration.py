@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from jifen.core.errors import FieldError
+from jifen.core.text import FOREIGN_DIGIT_MESSAGE, foreign_digit, halfwidth
 from jifen.rules.ruleset import RuleSet
 
 
@@ -128,9 +129,11 @@ ROW_FIELDS: dict[str, tuple[str, ...]] = {
 BOOL_ROW_FIELDS = {"full_time"}
 MAX_ROWS = 50
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_AMOUNT_RE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# ASCII digits only: ``\d`` would also match other scripts' digits (Arabic-Indic ``٢``), which
+# int() accepts; those are refused by name (FOREIGN_DIGIT_MESSAGE) instead.
+_MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_AMOUNT_RE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
 _ID_RE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 
 
@@ -152,11 +155,13 @@ def empty_declaration(year: int) -> dict[str, Any]:
 
 
 def _text(value: Any, limit: int = 200) -> str:
+    """A typed value as stored: full-width forms (a Chinese input method's ``２０１５－０７``)
+    folded to ASCII, trimmed, cut at ``limit``."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value).strip()[:limit]
+    return halfwidth(str(value)).strip()[:limit]
 
 
 def _boolean(value: Any) -> bool:
@@ -169,8 +174,10 @@ def normalise_section(key: str, raw: Any, year: int) -> Any:
     """What is stored for a section: the typed values as strings/booleans, shape enforced.
 
     Never rejects: a value in the wrong shape becomes an empty value (the caller's checks
-    still name the field). Rows keep their ``id`` (new rows get one) so evidence stays
-    attached to its item.
+    still name the field). Full-width digits and signs become ASCII here, so every channel
+    (page, autosave, API) stores ``2015-07`` for ``２０１５－０７``; other scripts' digits are
+    kept as typed and refused by ``clean_section``. Rows keep their ``id`` (new rows get one)
+    so evidence stays attached to its item.
     """
     if key == "conditions":
         raw = raw if isinstance(raw, dict) else {}
@@ -249,7 +256,10 @@ def clean_section(
         for y, amount in value.items():
             if amount and not _AMOUNT_RE.match(amount):
                 e.add(f"tax.{y}", "请填写不小于0的金额（元），最多两位小数")
-        return e.items
+        return _foreign_digits_first(e.items, {f"tax.{y}": a for y, a in value.items()})
+    typed: dict[str, Any] = {}
+    for i, row in enumerate(value):
+        typed.update({f"{key}[{i}].{f}": v for f, v in row.items() if f != "id"})
     for i, row in enumerate(value):
         path = f"{key}[{i}]"
         if key in ("social_insurance", "housing", "employment", "education"):
@@ -259,15 +269,7 @@ def clean_section(
         if key == "housing" and row.get("kind") not in HOUSING_KINDS:
             e.add(f"{path}.kind", "请选择住所类型")
         if key == "social_insurance":
-            start, end = _month(row.get("from", "")), _month(row.get("to", ""))
-            for m in _back_paid_months(row.get("back_paid", "")):
-                mi = _month(m)
-                if mi is None:
-                    e.add(f"{path}.back_paid", f"补缴月份“{m}”应按“年-月”填写")
-                    break
-                if start is not None and end is not None and not start <= mi <= end:
-                    e.add(f"{path}.back_paid", f"补缴月份 {m} 不在本段缴费期间内")
-                    break
+            _check_back_paid(e, path, row)
         if key == "education":
             if row.get("level") and row["level"] not in LEVELS:
                 e.add(f"{path}.level", "请选择学历")
@@ -275,6 +277,8 @@ def clean_section(
                 e.add(f"{path}.degree", "请选择学位")
             if not row.get("level") and not row.get("degree"):
                 e.add(f"{path}.level", "学历和学位至少填写一项")
+            if row.get("level") == "junior_college" and row.get("degree"):
+                e.add(f"{path}.degree", "大专学历不授予学位，请核对学历或学位（学位应另填一条）")
         if key == "innovation" and row.get("code") not in rule_set.innovation_items:
             e.add(f"{path}.code", "请选择创新创业项目")
         if key == "honours" and row.get("code") not in rule_set.honour_codes:
@@ -297,7 +301,93 @@ def clean_section(
             if row.get("code") in seen:
                 e.add(f"honours[{i}].code", "该荣誉已填报")
             seen.add(row.get("code", ""))
-    return e.items
+    return _foreign_digits_first(e.items, typed)
+
+
+def _foreign_digits_first(errors: list[FieldError], typed: dict[str, Any]) -> list[FieldError]:
+    """A field typed with another script's digits (``٢٠١٥-٠٧``) gets FOREIGN_DIGIT_MESSAGE
+    instead of its other problems (which would only say the format is wrong)."""
+    foreign = [path for path, v in typed.items() if isinstance(v, str) and foreign_digit(v)]
+    if not foreign:
+        return errors
+    kept = [err for err in errors if err.field not in foreign]
+    return [FieldError(path, FOREIGN_DIGIT_MESSAGE) for path in foreign] + kept
+
+
+def _check_back_paid(e: _Errors, path: str, row: dict[str, Any]) -> None:
+    """Every back-paid month that is not a month, and every one outside the row's period,
+    named in one message each."""
+    start, end = _month(row.get("from", "")), _month(row.get("to", ""))
+    malformed, outside = [], []
+    for m in _back_paid_months(row.get("back_paid", "")):
+        mi = _month(m)
+        if mi is None:
+            malformed.append(m)
+        elif start is not None and end is not None and not start <= mi <= end:
+            outside.append(m)
+    if malformed:
+        quoted = "、".join(f"“{m}”" for m in malformed)
+        e.add(f"{path}.back_paid", f"补缴月份{quoted}应按“年-月”填写")
+    if outside:
+        e.add(f"{path}.back_paid", f"补缴月份 {'、'.join(outside)} 不在本段缴费期间内")
+
+
+# Warnings: shown beside the fields, never blocking a save or the submission (unusual records
+# exist: part-time study, 专升本, 同等学力 degrees, a second degree later in life).
+#
+# The shortest regular programme of each level (博士, 本科 including 专升本, 大专: two years;
+# 硕士: one year), less the two summer months at its ends, counted in calendar months from
+# the first to the last inclusive: a shorter record is warned about.
+MIN_STUDY_MONTHS = {"junior_college": 22, "bachelor": 22, "master": 10, "doctor": 22}
+LEVEL_RANK = {"junior_college": 0, "bachelor": 1, "master": 2, "doctor": 3}
+# Starting tertiary study before this age is warned about.
+MIN_STUDY_AGE = 15
+
+
+def _tier(row: dict[str, Any]) -> int | None:
+    """The rank of a record's level (or of its degree when it names no level)."""
+    return LEVEL_RANK.get(row.get("level") or row.get("degree") or "")
+
+
+def warn_section(key: str, value: Any, *, birth_date: date | None = None) -> list[FieldError]:
+    """What is possible but unlikely in a (normalised) section: each warning names its field.
+    Only the education records have such checks."""
+    if key != "education" or not isinstance(value, list):
+        return []
+    w = _Errors()
+    periods: list[tuple[int, int, int | None, dict[str, Any]]] = []
+    for i, row in enumerate(value):
+        path = f"education[{i}]"
+        start, end = _month(row.get("from", "")), _month(row.get("to", ""))
+        level, degree = row.get("level", ""), row.get("degree", "")
+        if start is None or end is None or start > end:
+            continue
+        months = end - start + 1
+        shortest = MIN_STUDY_MONTHS.get(level)
+        if shortest is not None and months < shortest:
+            w.add(f"{path}.to", f"{LEVELS[level]}学习期间只有 {months} 个月，明显短于通常学制，"
+                                "请核对入学和毕业年月")
+        if level in LEVEL_RANK and degree in LEVEL_RANK and LEVEL_RANK[degree] > LEVEL_RANK[level]:
+            w.add(f"{path}.degree", f"学位（{DEGREES[degree]}）高于学历（{LEVELS[level]}），"
+                                    "请核对；以同等学力取得学位的请如实填写")
+        if birth_date is not None:
+            age_months = start - (birth_date.year * 12 + birth_date.month - 1)
+            if age_months < MIN_STUDY_AGE * 12:
+                w.add(f"{path}.from", f"入学时未满 {MIN_STUDY_AGE} 周岁，请核对入学年月")
+        tier = _tier(row)
+        for j, (other_start, other_end, other_tier, other) in enumerate(periods):
+            both_full_time = row.get("full_time") and other.get("full_time")
+            if both_full_time and min(end, other_end) - max(start, other_start) >= 1:
+                w.add(f"{path}.from", f"与第 {j + 1} 条的全日制学习期间重叠，请核对")
+            if tier is not None and other_tier is not None and tier != other_tier:
+                higher_first = (tier > other_tier and end < other_start) or (
+                    other_tier > tier and other_end < start
+                )
+                if higher_first:
+                    w.add(f"{path}.from", f"与第 {j + 1} 条相比，较高学历的毕业时间早于较低学历"
+                                          "的入学时间，请核对")
+        periods.append((start, end, tier, row))
+    return w.items
 
 
 def clean_declaration(

@@ -18,6 +18,7 @@ from typing import Any
 from django import forms
 
 from jifen.core.errors import FieldError
+from jifen.core.text import halfwidth
 from jifen.rules.ruleset import RuleSet
 
 from . import declaration as decl
@@ -63,13 +64,18 @@ class ParsedSection:
         return {str(i): row["id"] for i, row in zip(self.positions, self.value, strict=True)}
 
 
-_LOOSE_MONTH = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*月?")
-_LOOSE_DATE = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*[-./月]?\s*(\d{1,2})\s*日?")
+# re.ASCII: only 0-9 are digits here (other scripts' digits stay as typed, for the checks to
+# refuse by name, instead of being read by int()).
+_LOOSE_MONTH = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*月?", re.ASCII)
+_LOOSE_DATE = re.compile(r"(\d{4})\s*[-./年]?\s*(\d{1,2})\s*[-./月]?\s*(\d{1,2})\s*日?",
+                         re.ASCII)
 
 
 def _get(data: Mapping[str, Any], name: str) -> str:
+    """A posted value, full-width forms (a Chinese input method's ``２０１５年７月``) folded to
+    ASCII first so that the tidying below reads them."""
     value = data.get(name, "")
-    return value if isinstance(value, str) else ""
+    return halfwidth(value) if isinstance(value, str) else ""
 
 
 def tidy_month(text: str) -> str:
@@ -162,6 +168,7 @@ class Widget:
     choices: list[tuple[str, str]] = field(default_factory=list)
     help: str = ""
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # possible mistakes: shown, not blocking
 
     @property
     def id(self) -> str:
@@ -187,6 +194,8 @@ class RowForm:
     saved: bool = False  # the row is stored (its id is an evidence item): files may be attached
     files: list[Any] = field(default_factory=list)
     upload_error: str = ""
+    documents: tuple[str, ...] = ()  # the evidence this row needs (none: nothing to upload)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _kind(key: str, name: str, choices: dict[str, str] | None) -> str:
@@ -247,9 +256,10 @@ def place_errors(
     *,
     rows: list[RowForm] | None = None,
     widgets: list[Widget] | None = None,
+    as_warnings: bool = False,
 ) -> list[str]:
-    """Put each error under its input (rows rendered from the stored value); the rest are
-    returned for the top of the form."""
+    """Put each error (or, ``as_warnings``, each warning) under its input (rows rendered from
+    the stored value); the rest are returned for the top of the form."""
     by_name: dict[str, Widget] = {}
     row_by_index: dict[str, RowForm] = {}
     for w in widgets or []:
@@ -262,11 +272,13 @@ def place_errors(
     for err in errors:
         name = input_name(key, err.field)
         if name in by_name:
-            by_name[name].errors.append(err.message)
+            widget = by_name[name]
+            (widget.warnings if as_warnings else widget.errors).append(err.message)
             continue
         parts = parse_path(err.field)
         if parts is not None and parts.index is not None and str(parts.index) in row_by_index:
-            row_by_index[str(parts.index)].errors.append(err.message)
+            row = row_by_index[str(parts.index)]
+            (row.warnings if as_warnings else row.errors).append(err.message)
             continue
         unplaced.append(err.message)
     return unplaced

@@ -83,6 +83,8 @@ class Application(models.Model):
     # The declaration as typed (see jifen.applications.declaration); version counts its writes.
     data = models.JSONField(default=dict)
     version = models.PositiveIntegerField(default=1)
+    # The sections the applicant saved at least once (a section untouched is not "done").
+    saved_sections = models.JSONField(default=list, blank=True)
     return_reason = models.CharField("退回理由", max_length=500, blank=True, default="")
     submitted_at = models.DateTimeField(null=True, blank=True)
     employer_submitted_at = models.DateTimeField(null=True, blank=True)

@@ -60,6 +60,8 @@ def _home_context(request: HttpRequest, link_form: LinkForm | None = None) -> di
     refused = latest if latest is not None and latest.status == LinkStatus.REFUSED else None
     first_section = decl.SECTIONS[0].key
     problems = selectors.section_problems(app) if app is not None and app.editable else {}
+    # Evidence still to upload counts too: submission refuses without it.
+    missing = selectors.missing_evidence(app) if app is not None and app.editable else []
     return {
         "profile": user.applicant,
         "round": rnd,
@@ -71,7 +73,7 @@ def _home_context(request: HttpRequest, link_form: LinkForm | None = None) -> di
         "link_form": link_form or LinkForm(),
         "steps": _steps(active, app),
         "first_section": first_section,
-        "problem_count": sum(len(v) for v in problems.values()),
+        "problem_count": sum(len(v) for v in problems.values()) + len(missing),
         "can_start": app is None and active is not None
         and active.status == LinkStatus.CONFIRMED and rnd is not None and rnd.declaration_open(),
     }

@@ -27,10 +27,12 @@ from ..display import (
     describe_path,
     explanation_of,
     group_evidence,
+    parse_path,
     reasons_of,
     rule_set_for,
     section_of_path,
 )
+from ..evidence_checks import limits_text
 from ..forms_applicant import (
     ParsedSection,
     input_name,
@@ -44,18 +46,33 @@ from .access import applicant_page, posted_version
 
 SECTION_URL = "applications:declaration_section"
 EVIDENCE_URL = "applications:evidence_download"
-EVIDENCE_LIMITS = "可上传 PDF、JPG、PNG 文件，每个文件不超过 10 MB"
 
 
 def _problem_links(app: Application, errors: list[FieldError]) -> list[dict[str, str]]:
-    """Problems for a list: where (in words), the message and the section page's URL."""
+    """Problems for a list: where (in words), the message and the section page's URL (at the
+    row, for a row's problem)."""
     out = []
     for err in errors:
         section = section_of_path(err.field)
         url = reverse(SECTION_URL, args=[app.pk, section]) if section else ""
+        anchor = _row_anchor(app, err.field)
+        if url and anchor:
+            url += anchor
         out.append({"where": describe_path(err.field), "message": err.message, "url": url,
                     "field": err.field})
     return out
+
+
+def _row_anchor(app: Application, path: str) -> str:
+    """``#item-<id>`` of the stored row a field path names ("" for none)."""
+    parts = parse_path(path)
+    if parts is None or parts.index is None:
+        return ""
+    rows = app.data.get(parts.section)
+    if not isinstance(rows, list) or parts.index >= len(rows):
+        return ""
+    item = rows[parts.index].get("id", "") if isinstance(rows[parts.index], dict) else ""
+    return f"#item-{item}" if item else ""
 
 
 @require_safe
@@ -92,34 +109,52 @@ def section_or_404(key: str) -> decl.Section:
     return section
 
 
+def _missing_by_section(app: Application) -> dict[str, int]:
+    """How many items of each section still need their evidence."""
+    out: dict[str, int] = {}
+    for requirement, attached in selectors.evidence_requirements(app):
+        if not attached:
+            out[requirement.section] = out.get(requirement.section, 0) + 1
+    return out
+
+
 def _section_nav(
-    app: Application, current: str, problems: dict[str, list[FieldError]]
+    app: Application, current: str, problems: dict[str, list[FieldError]],
+    missing: dict[str, int],
 ) -> list[dict[str, Any]]:
+    """The section list: "!" for problems, "待传材料" for evidence still to upload, ✓ only for a
+    section saved at least once with neither (an untouched section is not done)."""
+    saved = set(app.saved_sections or [])
     items = []
     for s in decl.SECTIONS:
-        value = app.data.get(s.key)
-        filled = bool(value) if s.is_list else True
         items.append({
             "key": s.key, "title": s.title, "active": s.key == current,
-            "problems": len(problems.get(s.key, [])), "filled": filled,
+            "problems": len(problems.get(s.key, [])), "filled": s.key in saved,
+            "evidence_missing": missing.get(s.key, 0),
             "url": reverse(SECTION_URL, args=[app.pk, s.key]),
         })
     return items
 
 
 def _form_from_value(app: Application, key: str, value: Any, errors: list[FieldError],
-                     *, extra_row: bool = False) -> dict[str, Any]:
-    """Rows or widgets for ``value`` (the stored section), errors placed under their inputs."""
+                     *, extra_row: bool = False,
+                     warnings: list[FieldError] | None = None) -> dict[str, Any]:
+    """Rows or widgets for ``value`` (the stored section), errors and warnings placed under
+    their inputs."""
     rule_set = rule_set_for(app)
+    if warnings is None:
+        warnings = decl.warn_section(key, value, birth_date=app.applicant.birth_date)
     if decl.SECTIONS_BY_KEY[key].is_list:
         rows = [row_form(key, i, r, rule_set) for i, r in enumerate(value or [])]
         if extra_row or not rows:
             rows.append(row_form(key, len(rows), {}, rule_set))
         top = place_errors(key, errors, rows=rows)
-        return {"rows": rows, "widgets": [], "form_errors": top}
+        top_warnings = place_errors(key, warnings, rows=rows, as_warnings=True)
+        return {"rows": rows, "widgets": [], "form_errors": top, "form_warnings": top_warnings}
     widgets = single_widgets(key, value or {}, year=app.round.year, sex=app.applicant.sex)
     top = place_errors(key, errors, widgets=widgets)
-    return {"rows": [], "widgets": widgets, "form_errors": top}
+    top_warnings = place_errors(key, warnings, widgets=widgets, as_warnings=True)
+    return {"rows": [], "widgets": widgets, "form_errors": top, "form_warnings": top_warnings}
 
 
 def _form_from_typed(app: Application, key: str, parsed: ParsedSection) -> dict[str, Any]:
@@ -130,9 +165,9 @@ def _form_from_typed(app: Application, key: str, parsed: ParsedSection) -> dict[
                 for n, (i, r) in enumerate(parsed.typed_rows)]
         if not rows:
             rows.append(row_form(key, 0, {}, rule_set))
-        return {"rows": rows, "widgets": [], "form_errors": []}
+        return {"rows": rows, "widgets": [], "form_errors": [], "form_warnings": []}
     widgets = single_widgets(key, parsed.value, year=app.round.year, sex=app.applicant.sex)
-    return {"rows": [], "widgets": widgets, "form_errors": []}
+    return {"rows": [], "widgets": widgets, "form_errors": [], "form_warnings": []}
 
 
 def render_section(
@@ -165,14 +200,18 @@ def render_section(
     next_key = keys[idx + 1] if idx + 1 < len(keys) else None
     saved_ids = decl.item_ids(app.data, key)
     upload_errors = upload_errors or {}
+    # The evidence each stored item needs (by item id; "" is the section as a whole).
+    needs = {r.item_id: r.documents for r, _ in selectors.evidence_requirements(app)
+             if r.section == key}
     for row in form["rows"]:
         row.saved = editable and bool(row.id) and row.id in saved_ids
         row.files = evidence.get((key, row.id), []) if row.id else []
         row.upload_error = upload_errors.get((key, row.id), "") if row.id else ""
+        row.documents = needs.get(row.id, ()) if row.id in saved_ids else ()
     context = {
         "app": app,
         "section": section,
-        "nav": _section_nav(app, key, problems),
+        "nav": _section_nav(app, key, problems, _missing_by_section(app)),
         "prev": decl.SECTIONS_BY_KEY[prev_key] if prev_key else None,
         "next": decl.SECTIONS_BY_KEY[next_key] if next_key else None,
         "editable": editable,
@@ -180,11 +219,15 @@ def render_section(
         "rows": form["rows"],
         "widgets": form["widgets"],
         "form_errors": form["form_errors"],
+        "form_warnings": form.get("form_warnings", []),
+        # What this section needs uploaded as a whole, or why it needs nothing.
+        "section_documents": needs.get("", ()),
+        "evidence_not_required": selectors.evidence_rules_of(app).section(key).none,
         "template_row": template_row,
         "row_noun": ROW_NOUNS.get(key, ""),
         "evidence_by_item": evidence,
         "evidence_url_name": EVIDENCE_URL,
-        "evidence_limits": EVIDENCE_LIMITS,
+        "evidence_limits": limits_text(),
         "section_files": evidence.get((key, ""), []),
         "section_upload_error": upload_errors.get((key, ""), ""),
         "all_files": [ev for files in evidence.values() for ev in files],
@@ -249,7 +292,7 @@ def declaration_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
         return redirect(SECTION_URL, app.pk, goto)
     if action == "add" or result.errors or parsed.too_many:
         form = _form_from_value(app, key, app.data.get(key), result.errors,
-                                extra_row=action == "add")
+                                extra_row=action == "add", warnings=result.warnings)
         if action == "add" and not result.errors:
             messages.info(request, "已保存，并添加了一条空白记录。")
         return render_section(request, app, section, form=form,
@@ -291,14 +334,18 @@ def declaration_autosave(request: HttpRequest, pk: int, key: str) -> JsonRespons
         return _json_error(exc, current_version=current.version)
     except ServiceError as exc:
         return _json_error(exc)
-    errors = [
-        {"field": e.field, "message": e.message,
-         "input": input_name(key, e.field, parsed.positions if section_is_list(key) else None)}
-        for e in result.errors
-    ]
+    positions = parsed.positions if section_is_list(key) else None
+
+    def placed(items: list[FieldError]) -> list[dict[str, str]]:
+        return [{"field": e.field, "message": e.message,
+                 "input": input_name(key, e.field, positions)} for e in items]
+
+    missing = _missing_by_section(result.application).get(key, 0)
     return JsonResponse({
         "version": result.application.version,
-        "errors": errors,
+        "errors": placed(result.errors),
+        "warnings": placed(result.warnings),
+        "evidence_missing": missing,
         "ids": parsed.ids_by_form_index(),
         "saved_at": timezone.localtime().strftime("%H:%M:%S"),
     })
@@ -348,13 +395,17 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("applications:applicant_home")
         app = selectors.application_for(request.user, pk)
     elif app.editable:
-        problems = selectors.declaration_problems(app)
+        problems = selectors.declaration_problems(app) + selectors.missing_evidence(app)
     context = _assessment_context(app)
     if not problems and context["assessment"].errors:
         problems = context["assessment"].errors
+    warnings = [w for ws in selectors.section_warnings(app).values() for w in ws]
     context.update({
         "alert": alert,
         "problems": _problem_links(app, problems),
+        # Why there is no score: the data's own problems (not just missing evidence).
+        "data_problem_count": len(context["assessment"].errors),
+        "warnings": _problem_links(app, warnings) if app.editable else [],
         "read_only_reason": _read_only_reason(app),
     })
     return render(request, "applications/applicant/submit.html", context, status=status)

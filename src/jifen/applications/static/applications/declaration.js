@@ -3,7 +3,8 @@
  * - "添加一条" adds a row in the browser by copying <template id="row-template">
  *   (without JavaScript the button posts the form and the server adds the row).
  * - Autosave: 1.5 s after the last change the form is posted to its autosave URL, which
- *   stores it as typed and answers {version, errors:[{field, message, input}], ids, saved_at}.
+ *   stores it as typed and answers {version, errors:[{field, message, input}], warnings (the
+ *   same shape: possible mistakes, shown but never blocking), evidence_missing, ids, saved_at}.
  *   409 stale_version: another tab or device saved first; the conflict banner is shown and
  *   autosaving stops (nothing is overwritten without the person choosing so).
  *   401/403: the session timed out; what was typed is kept in localStorage and put back
@@ -34,6 +35,7 @@
   var draftRestore = document.getElementById("draft-restore");
   var draftDiscard = document.getElementById("draft-discard");
   var formErrors = document.getElementById("form-errors");
+  var formWarnings = document.getElementById("form-warnings");
   var savedWithErrors = document.getElementById("saved-with-errors");
   var rowsEl = document.getElementById("rows");
   var template = document.getElementById("row-template");
@@ -195,7 +197,10 @@
   // --- errors from the server -------------------------------------------------------------
 
   function clearErrors() {
-    var old = form.querySelectorAll("[data-field] > .field-error, .row-item > .field-error");
+    var old = form.querySelectorAll(
+      "[data-field] > .field-error, .row-item > .field-error, " +
+      "[data-field] > .field-warning, .row-item > .field-warning"
+    );
     for (var i = 0; i < old.length; i += 1) {
       old[i].parentNode.removeChild(old[i]);
     }
@@ -209,8 +214,34 @@
     }
   }
 
-  function showErrors(errors) {
+  function showWarnings(warnings) {
+    var loose = [];
+    warnings.forEach(function (warning) {
+      var box = warning.input ? form.querySelector('[data-field="' + warning.input + '"]') : null;
+      if (!box) {
+        loose.push(warning.message);
+        return;
+      }
+      var p = document.createElement("p");
+      p.className = "field-warning";
+      p.textContent = "请核对：" + warning.message;
+      box.appendChild(p);
+    });
+    if (formWarnings) {
+      var list = formWarnings.querySelector("ul");
+      list.textContent = "";
+      loose.forEach(function (message) {
+        var li = document.createElement("li");
+        li.textContent = message;
+        list.appendChild(li);
+      });
+      formWarnings.hidden = loose.length === 0;
+    }
+  }
+
+  function showErrors(errors, warnings, evidenceMissing) {
     clearErrors();
+    showWarnings(warnings || []);
     var loose = [];
     errors.forEach(function (err) {
       var box = err.input ? form.querySelector('[data-field="' + err.input + '"]') : null;
@@ -247,26 +278,34 @@
     if (savedWithErrors && errors.length === 0) {
       savedWithErrors.hidden = true;
     }
-    markSection(errors.length);
+    markSection(errors.length, evidenceMissing || 0);
   }
 
-  function markSection(count) {
+  // The section list's mark: "!" problems, "待传材料" evidence still to upload, else ✓ (the
+  // section has just been saved).
+  function markSection(count, evidenceMissing) {
     var link = document.querySelector('.section-nav a[data-section="' + sectionKey + '"]');
     if (!link) {
       return;
     }
-    var marks = link.querySelectorAll(".mark, .visually-hidden");
+    var marks = link.querySelectorAll(".mark, .mark-hint");
     for (var i = 0; i < marks.length; i += 1) {
       link.removeChild(marks[i]);
     }
     var mark = document.createElement("span");
     mark.setAttribute("aria-hidden", "true");
-    if (count > 0) {
-      mark.className = "mark mark-error";
-      mark.textContent = "!";
-      var hint = document.createElement("span");
-      hint.className = "visually-hidden";
-      hint.textContent = "（有 " + count + " 处需要修改）";
+    var hint = document.createElement("span");
+    hint.className = "visually-hidden mark-hint";
+    if (count > 0 || evidenceMissing > 0) {
+      if (count > 0) {
+        mark.className = "mark mark-error";
+        mark.textContent = "!";
+        hint.textContent = "（有 " + count + " 处需要修改）";
+      } else {
+        mark.className = "mark mark-evidence";
+        mark.textContent = "待传材料";
+        hint.textContent = "（有 " + evidenceMissing + " 条尚未上传证明材料）";
+      }
       link.appendChild(document.createTextNode(" "));
       link.appendChild(mark);
       link.appendChild(hint);
@@ -358,7 +397,7 @@
               versionInput.value = String(body.version);
             }
             applyIds(body.ids);
-            showErrors(body.errors || []);
+            showErrors(body.errors || [], body.warnings || [], body.evidence_missing || 0);
             if (!again) {
               dirty = false;
               clearDraft();
@@ -366,6 +405,8 @@
             var text = "已自动保存 " + (body.saved_at || clock(new Date()));
             if (body.errors && body.errors.length) {
               text += "（有 " + body.errors.length + " 处需要修改）";
+            } else if (body.warnings && body.warnings.length) {
+              text += "（有 " + body.warnings.length + " 处请核对）";
             }
             setStatus(text);
           } else if (response.status === 409 && body.code === "stale_version") {
@@ -563,7 +604,7 @@
     }
     draftNoticeText.textContent =
       "本机浏览器中有一份未保存的内容（" + new Date(draft.at).toLocaleString() +
-      "），但申报此后已有更新（第 " + versionInput.value + " 版）。恢复它将替换本页显示的内容。";
+      "），但申报此后已在其他页面或设备上更新。恢复它将替换本页显示的内容。";
     draftRestore.hidden = false;
     draftNotice.hidden = false;
   }
