@@ -25,6 +25,8 @@ from ..models import ACTIVE_LINK_STATUSES, Application, EmploymentLink, LinkStat
 from .access import applicant_page
 
 STEP_NAMES = ("注册", "关联单位", "填报", "提交", "单位审核/提交", "部门比对", "复查", "公示")
+# The steps the system does not handle yet (shown, marked as not yet open).
+NOT_YET_OPEN = frozenset({"部门比对", "复查", "公示"})
 SECTION_URL = "applications:declaration_section"
 
 
@@ -32,6 +34,7 @@ SECTION_URL = "applications:declaration_section"
 class Step:
     name: str
     state: str  # done | current | todo
+    open: bool = True  # False: this system does not handle the step yet
 
 
 def _steps(link: EmploymentLink | None, app: Application | None) -> list[Step]:
@@ -44,7 +47,8 @@ def _steps(link: EmploymentLink | None, app: Application | None) -> list[Step]:
     else:
         current = 1
     return [
-        Step(name, "done" if i < current else "current" if i == current else "todo")
+        Step(name, "done" if i < current else "current" if i == current else "todo",
+             open=name not in NOT_YET_OPEN)
         for i, name in enumerate(STEP_NAMES)
     ]
 
