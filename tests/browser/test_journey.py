@@ -35,6 +35,7 @@ from tests.factories import (
     linked_pair,
     make_round,
 )
+from tests.files import PDF, PNG
 
 from .conftest import PageWatch
 
@@ -45,7 +46,6 @@ EMPLOYER_NAME = "北京星河科技有限公司"
 APPLICANT_NAME = "王素芳"
 # Deducted: an administrative detention inside the look-back window of the 2026 round.
 VIOLATION = {"kind": "administrative_detention", "date": "2023-05-10"}
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SAVED_AT = re.compile(r"^已自动保存 \d{2}:\d{2}:\d{2}$")  # saved, and no problems reported
 
 Screenshot = Callable[[Page, str], Path]
@@ -100,6 +100,34 @@ def save_and_next(page: Page, title: str, next_title: str) -> None:
 def row(page: Page, number: int) -> Locator:
     """The ``number``-th row (from 1) of a list section."""
     return page.locator("#rows .row-item").nth(number - 1)
+
+
+def upload_to_row(page: Page, number: int, path: Path) -> None:
+    """Upload ``path`` to the ``number``-th (saved) row and wait for the page to say so."""
+    item = row(page, number)
+    item.get_by_label(f"为第 {number} 条上传证明材料").set_input_files(path)
+    row_id = (item.get_attribute("id") or "").removeprefix("item-")
+    page.locator(f'button[form="upload-{row_id}"]').click()
+    expect(page.locator(".messages")).to_contain_text(f"已上传“{path.name}”")
+    expect(row(page, number).locator("[data-evidence-needed]")).to_contain_text("（已上传）")
+
+
+def upload_to_section(page: Page, path: Path) -> None:
+    page.get_by_label("上传本项证明材料").set_input_files(path)
+    page.locator('button[form="upload-section"]').click()
+    expect(page.locator(".messages")).to_contain_text(f"已上传“{path.name}”")
+
+
+def save(page: Page, title: str) -> None:
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text(f"“{title}”已保存。")
+    expect_section(page, title)
+
+
+def scan(folder: Path, name: str, content: bytes = PDF) -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    return path
 
 
 def points_text(value: float) -> str:
@@ -206,6 +234,13 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
     expect(applicant.get_by_label("有刑事犯罪记录")).not_to_be_checked()
     applicant.get_by_role("button", name="保存", exact=True).click()
     expect(applicant.locator(".messages")).to_contain_text("“申请条件”已保存。")
+    # The residence permit must be shown: the section says so until a file is there.
+    expect(applicant.locator("#section-evidence-needed")).to_have_text(
+        "须上传：北京市居住证（尚未上传，提交前须上传）")
+    expect(applicant.locator('.section-nav a[data-section="conditions"] .mark')).to_have_text(
+        "待传材料")
+    upload_to_section(applicant, scan(tmp_path, "居住证.png", PNG))
+    expect(applicant.locator("#section-evidence-needed")).to_have_text("须上传：北京市居住证（已上传）")
     save_and_next(applicant, "申请条件", "合法稳定就业（社会保险）")
 
     social = expected["social_insurance"][0]
@@ -217,8 +252,7 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
     # A saved row can carry evidence: the page shows the upload control after saving.
     applicant.get_by_role("button", name="保存", exact=True).click()
     expect(applicant.locator(".messages")).to_contain_text("已保存")
-    proof = tmp_path / "社保缴费证明.pdf"
-    proof.write_bytes(PDF)
+    proof = scan(tmp_path, "社保缴费证明.pdf")
     first = row(applicant, 1)
     first.get_by_label("为第 1 条上传证明材料").set_input_files(proof)
     row_id = (first.get_attribute("id") or "").removeprefix("item-")
@@ -245,6 +279,8 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
     expect(applicant.locator(".messages")).to_contain_text("“合法稳定住所”已保存。")
     expect(applicant.locator("#rows .row-item")).to_have_count(2)
     expect(applicant.get_by_label("为第 2 条上传证明材料")).to_be_visible()
+    upload_to_row(applicant, 1, scan(tmp_path, "租赁合同及备案证明.pdf"))
+    upload_to_row(applicant, 2, scan(tmp_path, "不动产权证书.pdf"))
     screenshot(applicant, "declaration-housing")
     housing_url = applicant.url
     save_and_next(applicant, "合法稳定住所", "教育背景")
@@ -257,6 +293,10 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
     first.get_by_label("入学年月").fill(school["from"])
     first.get_by_label("毕业年月").fill(school["to"])
     wait_autosaved(applicant)
+    save(applicant, "教育背景")
+    expect(row(applicant, 1).locator("[data-evidence-needed]")).to_contain_text(
+        "须上传：学历证书、学位证书（尚未上传")
+    upload_to_row(applicant, 1, scan(tmp_path, "学历学位证书.pdf"))
     save_and_next(applicant, "教育背景", "职住区域（就业地）")
 
     work = expected["employment"][0]
@@ -269,6 +309,8 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
 
     row(applicant, 1).get_by_label("创新创业项目").select_option(label="北京市创新创业大赛三等奖")
     wait_autosaved(applicant)
+    save(applicant, "创新创业")
+    upload_to_row(applicant, 1, scan(tmp_path, "大赛获奖证书.pdf"))
     save_and_next(applicant, "创新创业", "纳税")
 
     for tax_year, amount in expected["tax"].items():
@@ -278,6 +320,8 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
 
     row(applicant, 1).get_by_label("荣誉类别").select_option(label="省部级以上劳动模范")
     wait_autosaved(applicant)
+    save(applicant, "荣誉表彰")
+    upload_to_row(applicant, 1, scan(tmp_path, "劳动模范证书.pdf"))
     save_and_next(applicant, "荣誉表彰", "守法记录")
 
     first = row(applicant, 1)
@@ -298,8 +342,9 @@ def test_employer_and_applicant_complete_a_declaration_in_the_browser(
         for key, value in app.data.items()
     }
     assert stored == expected
-    evidence = Evidence.objects.get(application=app)
-    assert (evidence.section, evidence.original_name) == ("social_insurance", "社保缴费证明.pdf")
+    evidence = Evidence.objects.get(application=app, section="social_insurance")
+    assert evidence.original_name == "社保缴费证明.pdf"
+    assert Evidence.objects.filter(application=app).count() == 7
     assert evidence.item_id == app.data["social_insurance"][0]["id"] == row_id
     assert (evidence.content_type, evidence.size) == ("application/pdf", len(PDF))
 
