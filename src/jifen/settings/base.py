@@ -253,6 +253,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
+# --- the audit log's key (docs/audit.md) ------------------------------------
+
+# Key of the audit chain's HMAC-SM3, its checkpoints and its value fingerprints (64 hex
+# characters). Never stored in the database. The development default is derived from
+# SECRET_KEY (differently from FIELD_ENCRYPTION_KEY's); production.py requires its own.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or __import__("hashlib").sha256(
+    b"jifen audit chain:" + SECRET_KEY.encode()
+).hexdigest()
+
 # --- security headers (production.py adds HTTPS-only settings) ------------------------------
 
 X_FRAME_OPTIONS = "DENY"
