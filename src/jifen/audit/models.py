@@ -12,9 +12,10 @@ The one change the database allows: when a user account is deleted, ``actor`` be
 (``on_delete=SET_NULL``). The hash covers ``actor_ref``, an unchangeable copy of the actor's
 primary key, and ``actor_name``/``actor_role`` keep the trail readable without the account.
 
-Never put raw identity numbers (or other personal data in the clear) into ``before``,
-``after`` or ``detail``: the log cannot be corrected afterwards. Store masked values or the
-fact of a change (``{"identity_number": "changed"}``).
+Never put personal data in the clear into ``before``, ``after`` or ``detail`` (identity
+numbers, even masked; names; declared values; free texts such as reasons or file names): the
+log cannot be corrected afterwards. Record which fields changed, with keyed fingerprints
+(:mod:`jifen.audit.redact`).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ If that transaction rolls back, the event goes with it. Appending locks the chai
 the surrounding transaction ends, so every audited write in the system queues behind it:
 record the event late in the transaction and keep such transactions short.
 
-``before``/``after`` hold only the fields that changed, as JSON; never raw identity numbers or
-other personal data in the clear (the log cannot be corrected later) — use masked values.
+``before``/``after`` hold only the fields that changed, as JSON; never personal data in the
+clear (the log cannot be corrected later): use :mod:`jifen.audit.redact` (which fields
+changed, keyed fingerprints of the values).
 """
 
 from __future__ import annotations
