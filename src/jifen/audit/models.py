@@ -87,11 +87,13 @@ class AuditChainHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One security-relevant event: a change ("change") or a view of personal data ("access")."""
+    """One security-relevant event: a change ("change"), a view of personal data ("access") or
+    a refused request ("refusal")."""
 
     class Kind(models.TextChoices):
         CHANGE = "change", "变更"
         ACCESS = "access", "查阅"
+        REFUSAL = "refusal", "拒绝访问"
 
     class Channel(models.TextChoices):
         WEB = "web", "网页"

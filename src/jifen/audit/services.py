@@ -162,6 +162,28 @@ def record_access(
     )
 
 
+def record_refusal(
+    *,
+    actor: Any,
+    action: str,
+    target_type: str = "",
+    target_id: str = "",
+    after: dict | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Append a "refusal" event: a request for ``target_type``/``target_id`` (or a page) that
+    was refused. Written by :mod:`jifen.audit.refusals`, which decides which refusals are
+    recorded one by one and which only counted."""
+    return _append(
+        kind=AuditEvent.Kind.REFUSAL,
+        actor=actor,
+        action=action,
+        **_target_fields(None, target_type, target_id),
+        after=jsonable(after),
+        detail=detail,
+    )
+
+
 def verify_chain(*, start_seq: int = 0, start_hash: str = GENESIS_HASH) -> ChainReport:
     """Walk the log in ``seq`` order, recompute every keyed hash and check every link.
 

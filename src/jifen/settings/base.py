@@ -266,6 +266,10 @@ AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or __import__("hashlib").sha
 AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 # True: audit_verify fails while no checkpoint exists (production.py sets it).
 AUDIT_CHECKPOINT_REQUIRED = env_bool("AUDIT_CHECKPOINT_REQUIRED", default=False)
+# Refused requests: at most this many individual events per source (account or address) and
+# reason in each window; the rest are counted in the cache and written as one summary event.
+AUDIT_REFUSALS_PER_WINDOW = 20
+AUDIT_REFUSAL_WINDOW_SECONDS = 60
 
 # --- security headers (production.py adds HTTPS-only settings) ------------------------------
 

@@ -10,11 +10,13 @@ from django.core.management.base import BaseCommand, CommandError
 from jifen.audit.anchor import take_checkpoint
 from jifen.audit.checkpoints import CheckpointFileError, checkpoint_path
 from jifen.audit.context import audit_context
+from jifen.audit.refusals import flush_refusal_summaries
 
 
 class Command(BaseCommand):
     help = (
-        "Verify the audit events since the last checkpoint, append a signed checkpoint of the "
+        "Write the summaries of refused requests that were only counted, verify the audit "
+        "events since the last checkpoint, append a signed checkpoint of the "
         "chain head (seq, hash, time) to the checkpoint file in AUDIT_CHECKPOINT_DIR, and record "
         "it in the log. The scheduler runs it regularly; after a checkpoint, a log emptied, cut "
         "short or rewritten makes 'manage.py audit_verify' fail. The last line printed is one "
@@ -23,6 +25,13 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with audit_context(channel="cli"):
+            # Summaries of refusal floods that have stopped go in before the checkpoint; a cache
+            # that cannot be read must not stop the checkpoint itself.
+            try:
+                flush_refusal_summaries()
+            except Exception as exc:  # reported; the checkpoint goes on
+                self.stderr.write(f"refusal summaries not written: {exc}")
         try:
             with audit_context(channel="cli"):
                 checkpoint, event = take_checkpoint()
