@@ -33,6 +33,7 @@ from django.views.decorators.http import require_safe
 from jifen.accounts import selectors as account_selectors
 from jifen.accounts.models import User
 from jifen.applications import selectors as app_selectors
+from jifen.applications import services as app_services
 from jifen.applications.declaration import SECTIONS_BY_KEY
 from jifen.applications.display import group_evidence
 from jifen.applications.models import Status
@@ -270,6 +271,7 @@ def application(request: HttpRequest, application_id: int) -> HttpResponse:
     user = request.user
     app = app_selectors.application_for(user, application_id)
     sections = app_selectors.visible_sections(user, app)
+    app_services.record_declaration_view(actor=user, app=app, sections=sections)
     return render(
         request,
         "web/staff/application.html",
