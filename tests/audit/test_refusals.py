@@ -60,7 +60,7 @@ def token_client(user: User) -> tuple[Client, dict[str, str]]:
     return Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}", **PROBE}
 
 
-def refused(action: str = refusals.REFUSED) -> list[AuditEvent]:
+def refused(action: str = refusals.REFUSED_ACTION) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action).order_by("seq"))
 
 
@@ -162,7 +162,7 @@ def test_a_burst_of_500_refusals_writes_a_bounded_number_of_events(
     limit = refusals._limit()
     assert limit == 20
     assert len(refused()) == limit
-    assert refused(refusals.SUMMARY) == []
+    assert refused(refusals.SUMMARY_ACTION) == []
     assert AuditEvent.objects.count() - before == limit
 
     # A legitimate write goes through at once, its chain intact.
@@ -172,7 +172,7 @@ def test_a_burst_of_500_refusals_writes_a_bounded_number_of_events(
     clock[0] += 60
     other = Client().get(f"/api/applications/{app.pk}", REMOTE_ADDR="198.51.100.9")
     assert other.status_code == 401
-    [summary] = refused(refusals.SUMMARY)
+    [summary] = refused(refusals.SUMMARY_ACTION)
     assert summary.kind == AuditEvent.Kind.REFUSAL
     assert summary.actor == stranger
     assert summary.after["count"] == 500 - limit
@@ -184,7 +184,7 @@ def test_a_burst_of_500_refusals_writes_a_bounded_number_of_events(
     # Written once only.
     other = Client().get(f"/api/applications/{app.pk}", REMOTE_ADDR="198.51.100.9")
     assert other.status_code == 401
-    assert len(refused(refusals.SUMMARY)) == 1
+    assert len(refused(refusals.SUMMARY_ACTION)) == 1
     assert verify_chain().ok
 
 
@@ -217,7 +217,7 @@ def test_audit_checkpoint_writes_the_summaries_of_a_flood_that_stopped(
         client.get(url)
     clock[0] += 30 * 60  # half an hour later: nobody has been refused since
     call_command("audit_checkpoint")
-    [summary] = refused(refusals.SUMMARY)
+    [summary] = refused(refusals.SUMMARY_ACTION)
     assert summary.after["count"] == 5
     assert summary.channel == "web"  # the refused requests', not the command's
     assert AuditEvent.objects.filter(action="audit.checkpoint").get().seq > summary.seq

@@ -42,8 +42,8 @@ from .context import audit_context, current_context
 from .models import AuditEvent
 from .services import record_refusal
 
-REFUSED = "access.refused"
-SUMMARY = "access.refused_summary"
+REFUSED_ACTION = "access.refused"
+SUMMARY_ACTION = "access.refused_summary"
 REASONS = ("not_found", "forbidden", "not_authenticated")
 # URL arguments that name a record, and the record's model.
 OBJECT_ARGUMENTS = {
@@ -161,7 +161,7 @@ def _write_summary(bucket: int, entry: dict[str, Any], extra: int) -> AuditEvent
     ):
         return record_refusal(
             actor=actor,
-            action=SUMMARY,
+            action=SUMMARY_ACTION,
             after={
                 "reason": entry["reason"],
                 "count": extra,
@@ -216,7 +216,7 @@ def audit_refusal(
     target_type, target_id = _target(match, kwargs)
     return record_refusal(
         actor=actor,
-        action=REFUSED,
+        action=REFUSED_ACTION,
         target_type=target_type,
         target_id=target_id,
         after={
