@@ -127,13 +127,16 @@ def test_an_empty_encrypted_field_stays_empty() -> None:
 
 # --- production settings -----------------------------------------------------------------------
 
+# Random keys (OTHER_KEY, a pattern repeated, is refused in production).
+RANDOM_KEY = "8f3b2c71d04e9a56e1b7c2f08d3a649517ce02b8a9f64d3170e5bc28f91a7d46"
+AUDIT_KEY = "2d9e41a7c3f05b86e24d7019ab3c58f6d1e09b724fa38c65e70d12b9c4f8a351"
 STRONG_SECRET = "k3Y-" + "".join(chr(c) for c in range(ord("A"), ord("z"))) + "-9f8e7d6c5b4a"
 
 
 def load_production(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
     """Import jifen.settings.production afresh with exactly the given variables."""
-    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
-                 "BEHIND_TLS_PROXY"):
+    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "AUDIT_CHAIN_KEY", "ALLOWED_HOSTS",
+                 "CSRF_TRUSTED_ORIGINS", "BEHIND_TLS_PROXY"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -157,7 +160,8 @@ def test_production_refuses_a_malformed_field_encryption_key(
 
 def test_production_takes_the_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     production = load_production(monkeypatch, SECRET_KEY=STRONG_SECRET,
-                                 FIELD_ENCRYPTION_KEY=OTHER_KEY, ALLOWED_HOSTS="jifen.example.cn")
-    assert production.FIELD_ENCRYPTION_KEY == OTHER_KEY
+                                 FIELD_ENCRYPTION_KEY=RANDOM_KEY, AUDIT_CHAIN_KEY=AUDIT_KEY,
+                                 ALLOWED_HOSTS="jifen.example.cn")
+    assert production.FIELD_ENCRYPTION_KEY == RANDOM_KEY
     # Never the development default, which derives from SECRET_KEY.
     assert hashlib.sha256(STRONG_SECRET.encode()).hexdigest() != production.FIELD_ENCRYPTION_KEY

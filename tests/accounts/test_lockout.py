@@ -86,7 +86,7 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_password() -> 
     locked = events("account.locked_out")
     assert len(locked) == 1, "only the locking failure is a lock-out; the refusal after it is not"
     assert locked[0].actor == user
-    assert locked[0].detail == user.username
+    assert locked[0].detail == ""  # the account is the target; no typed name in the log
     assert locked[0].target_type == "accounts.user"
     assert locked[0].target_id == str(user.pk)
     assert locked[0].after == {"failures": 5}
@@ -127,7 +127,10 @@ def test_an_unknown_username_is_locked_the_same_way() -> None:
     [event] = events("account.locked_out")
     assert event.actor is None
     assert (event.target_type, event.target_id) == ("", "")
-    assert event.detail == "no_such_user"
+    # What was typed is kept as a keyed fingerprint, never in the clear.
+    assert event.detail == ""
+    assert event.after["typed_username"]["length"] == len("no_such_user")
+    assert "no_such_user" not in json.dumps([event.before, event.after, event.detail])
 
 
 def test_a_success_before_the_limit_resets_the_count() -> None:
@@ -257,18 +260,28 @@ def test_a_failed_login_is_audited_with_the_username_and_never_the_password() ->
     attempt(Client(), user.username, WRONG_PASSWORD, ip="192.0.2.44")
     attempt(Client(), "nobody_by_that_name", WRONG_PASSWORD, ip="192.0.2.45")
 
-    known, unknown = events("account.login_failed")
+    attempt(Client(), "nobody_by_that_name", WRONG_PASSWORD, ip="192.0.2.46")
+
+    known, unknown, again = events("account.login_failed")
     assert known.actor is None  # nobody proved who they are
     assert (known.target_type, known.target_id) == ("accounts.user", str(user.pk))
-    assert known.detail == user.username
+    assert known.detail == ""
+    assert known.after == {"locked_out": False}
     assert known.ip == "192.0.2.44"
     assert unknown.actor is None
     assert (unknown.target_type, unknown.target_id) == ("", "")
-    assert unknown.detail == "nobody_by_that_name"
-    for event in (known, unknown):
+    # A typed name that is no account's may be a password or a person's name: only its length
+    # and keyed fingerprint, the same for the same name (attempts on it can be counted).
+    assert unknown.detail == ""
+    typed = unknown.after["typed_username"]
+    assert typed["length"] == len("nobody_by_that_name")
+    assert len(typed["fingerprint"]) == 32
+    assert again.after["typed_username"] == typed
+    for event in (known, unknown, again):
         stored = json.dumps([event.before, event.after, event.detail, event.field])
         assert WRONG_PASSWORD not in stored
         assert "password" not in stored
+        assert "nobody_by_that_name" not in stored
 
 
 def test_login_gives_a_new_session_key() -> None:

@@ -115,9 +115,11 @@ def test_registration_writes_an_audit_event_without_the_number_in_clear() -> Non
         "accounts.applicantprofile", str(user.applicant.pk),
     )
     assert event.before is None
-    assert event.after == {"username": "wangsufang", "name": "王素芳",
-                           "id_number": user.applicant.id_number_masked}
-    assert number not in str(event.after)
+    # Neither the name nor the identity number, not even masked: the profile is the target.
+    assert event.after == {"username": "wangsufang"}
+    stored = str([event.before, event.after, event.detail])
+    assert number not in stored and "王素芳" not in stored
+    assert user.applicant.id_number_masked not in stored
 
 
 def test_input_is_trimmed_and_the_x_upper_cased() -> None:

@@ -191,9 +191,15 @@ def test_journey_from_registration_to_employer_submission() -> None:
     assert log.count("application.save") == len(full_declaration(2026)) + 1
     assert log.count("application.submit") == 2
     assert log.count("api.token_issue") == 2
-    access = AuditEvent.objects.filter(kind=AuditEvent.Kind.ACCESS).get()
-    assert access.actor_name == "xinghe_hr" and access.field == f"evidence:{evidence['id']}"
+    access = AuditEvent.objects.filter(kind=AuditEvent.Kind.ACCESS, field__startswith="evidence")
+    assert [(a.actor_name, a.field) for a in access] == [
+        ("xinghe_hr", f"evidence:{evidence['id']}")
+    ]
     assert log.count("evidence.add") == 1 + 5
+    # The employer's reads of the declaration are on the record too; the applicant's are not.
+    reads = AuditEvent.objects.filter(kind=AuditEvent.Kind.ACCESS, field="declaration")
+    assert reads.exists()
+    assert set(reads.values_list("actor_name", "channel")) == {("xinghe_hr", "api")}
     assert set(
         AuditEvent.objects.filter(action__startswith="application.").values_list(
             "channel", flat=True

@@ -4,6 +4,7 @@ EVIDENCE_ROOT with random names, removal with the row they belong to."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import stat
 from collections.abc import Iterator
@@ -138,8 +139,15 @@ def test_add_evidence(evidence_root, applicant, app, name: str, content: bytes,
     event = AuditEvent.objects.order_by("-seq").first()
     assert (event.action, event.actor, event.ip) == ("evidence.add", applicant, "10.1.2.3")
     assert (event.target_type, event.target_id) == ("applications.application", str(app.pk))
-    assert event.after == {"evidence": ev.pk, "section": "housing", "item": item, "name": name,
-                           "size": len(content), "sha256": ev.sha256}
+    # The file name (often a person's name) and the content's hash only as keyed fingerprints.
+    assert event.after == {
+        "evidence": ev.pk, "section": "housing", "item": item, "size": len(content),
+        "file_name": {"length": len(name), "fingerprint": event.after["file_name"]["fingerprint"]},
+        "content": event.after["content"],
+    }
+    assert len(event.after["content"]) == len(event.after["file_name"]["fingerprint"]) == 32
+    stored = json.dumps(event.after, ensure_ascii=False)
+    assert Path(name).stem not in stored and ev.sha256 not in stored
 
 
 def test_two_uploads_of_one_file_get_different_names(evidence_root, applicant, app) -> None:
@@ -271,8 +279,11 @@ def test_removing_a_row_removes_its_evidence_after_commit(
     assert Path(kept.file.path).exists() and Path(whole.file.path).exists()
     event = AuditEvent.objects.filter(action="evidence.delete").get()
     assert (event.actor, event.ip) == (applicant, "10.1.2.3")
-    assert event.before == {"evidence": dropped.pk, "section": "housing", "item": drop_id,
-                            "name": "drop.png"}
+    assert {k: event.before[k] for k in ("evidence", "section", "item")} == {
+        "evidence": dropped.pk, "section": "housing", "item": drop_id,
+    }
+    assert event.before["file_name"]["length"] == len("drop.png")
+    assert "drop" not in json.dumps(event.before)
     assert AuditEvent.objects.order_by("-seq").first().action == "application.save"
 
 

@@ -14,6 +14,7 @@ from jifen.applications import selectors, services
 from jifen.applications.models import Application, EmploymentLink, LinkStatus, Status
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
+from jifen.audit.redact import fingerprint
 from jifen.core.errors import Conflict, InvalidInput, NotFound, NotPermitted, ServiceError
 from jifen.core.roles import Department, Role
 from tests.factories import (
@@ -86,7 +87,7 @@ def test_request_creates_a_pending_link(applicant, agent) -> None:
     assert event.ip == "10.1.2.3"
     assert (event.target_type, event.target_id) == ("applications.employmentlink", str(link.pk))
     assert event.before is None
-    assert event.after == {"employer": "北京星河科技有限公司", "status": "pending"}
+    assert event.after == {"employer": agent.employer.pk, "status": "pending"}
     assert selectors.active_link_of_applicant(applicant) == link
     assert list(selectors.links_for_employer(agent, status=LinkStatus.PENDING)) == [link]
 
@@ -168,8 +169,15 @@ def test_refuse_with_a_reason(applicant, agent, pending) -> None:
     assert link.decided_by == agent
     event = last_event("link.refuse")
     assert event.actor == agent and event.ip == "10.1.2.3"
+    # The reason may name a person: only its length and keyed fingerprint reach the log.
     assert (event.before, event.after) == (
-        {"status": "pending"}, {"status": "refused", "reason": "查无此人"},
+        {"status": "pending"},
+        {"status": "refused", "reason": {
+            "length": 4,
+            "fingerprint": fingerprint(
+                "查无此人", scope=f"applications.employmentlink:{link.pk}:reason"
+            ),
+        }},
     )
     assert selectors.active_link_of_applicant(applicant) is None
 

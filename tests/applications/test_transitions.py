@@ -19,6 +19,7 @@ from jifen.applications import selectors, services
 from jifen.applications.models import Application, EmploymentLink, Status
 from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
+from jifen.audit.redact import fingerprint
 from jifen.core.errors import (
     Conflict,
     InvalidInput,
@@ -221,10 +222,17 @@ def test_save_a_section(applicant, app) -> None:
     ]
     assert all(r["id"] for r in stored["data"]["housing"])
     assert stored["data"]["tax"] == {"2023": "", "2024": "", "2025": ""}  # others untouched
+    # Which rows changed, with keyed fingerprints: never the declared values.
+    rows = stored["data"]["housing"]
+    scope = f"applications.application:{app.pk}:housing"
     assert_event(
         "application.save", applicant, app,
-        {"section": "housing", "value": [], "version": 1},
-        {"section": "housing", "value": stored["data"]["housing"], "version": 2},
+        {"section": "housing", "version": 1},
+        {"section": "housing", "version": 2, "changes": [
+            {"path": f"housing[{i}]", "change": "added",
+             "after": fingerprint(r, scope=f"{scope}[{r['id']}]")}
+            for i, r in enumerate(rows)
+        ]},
     )
 
 
@@ -464,7 +472,13 @@ def test_return(applicant, agent, submitted) -> None:
     assert stored["return_reason"] == "请补充住房租赁备案"
     assert stored["version"] == submitted.version + 1
     assert_event("application.return", agent, app, {"status": "submitted"},
-                 {"status": "returned", "reason": "请补充住房租赁备案"})
+                 {"status": "returned", "reason": {
+                     "length": 9,
+                     "fingerprint": fingerprint(
+                         "请补充住房租赁备案",
+                         scope=f"applications.application:{app.pk}:return_reason",
+                     ),
+                 }})
     # The applicant sees why, and may edit again.
     mine = selectors.application_for(applicant, app.pk)
     assert mine.return_reason == "请补充住房租赁备案" and mine.editable

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,14 @@ from django.db import connection
 from jifen.audit.triggers import triggers_lifted
 
 IS_POSTGRES = connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(tmp_path: Path, settings: Any) -> Path:
+    """Every audit test has a checkpoint folder of its own (a fresh database each time)."""
+    folder = tmp_path / "checkpoints"
+    settings.AUDIT_CHECKPOINT_DIR = folder
+    return folder
 
 
 @pytest.fixture

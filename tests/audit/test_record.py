@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from decimal import Decimal
 
@@ -167,7 +168,8 @@ def test_access_event_names_the_field_viewed(make_user) -> None:
         record_access(actor=auditor, target=applicant, field="")
 
 
-def test_hash_is_sha256_of_the_documented_canonical_json(make_user) -> None:
+def test_hash_is_hmac_sm3_of_the_documented_canonical_json(make_user, settings) -> None:
+    settings.AUDIT_CHAIN_KEY = "5e" * 8 + "a1" * 8 + "c3" * 8 + "7f" * 8
     user = make_user("hasher")
     with audit_context(ip="203.0.113.1", user_agent="ua", channel="web"):
         event = record_event(actor=user, action="a.b", after={"名": "张三", "n": 1}, detail="d")
@@ -193,7 +195,12 @@ def test_hash_is_sha256_of_the_documented_canonical_json(make_user) -> None:
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert '"名":"张三"' in text
-    assert stored.hash == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # The chain key is derived from AUDIT_CHAIN_KEY (docs/audit.md); the plain SHA-256 of the
+    # same text, which anyone could recompute, is not accepted.
+    master = bytes.fromhex(settings.AUDIT_CHAIN_KEY)
+    chain_key = hmac.new(master, b"jifen audit chain", "sm3").digest()
+    assert stored.hash == hmac.new(chain_key, text.encode("utf-8"), "sm3").hexdigest()
+    assert stored.hash != hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def test_deleting_the_actor_keeps_the_trail_readable_and_intact(make_user) -> None:

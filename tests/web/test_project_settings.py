@@ -19,10 +19,13 @@ from jifen.settings import base
 from jifen.settings.base import database_config
 
 STRONG_KEY = "k3Y-" + "".join(chr(c) for c in range(ord("A"), ord("z"))) + "-9f8e7d6c5b4a"
-FIELD_KEY = "0123456789abcdef" * 4  # 32 bytes as 64 hex characters
+# 32 random bytes as 64 hex characters each (secrets.token_hex(32)).
+FIELD_KEY = "8f3b2c71d04e9a56e1b7c2f08d3a649517ce02b8a9f64d3170e5bc28f91a7d46"
+AUDIT_KEY = "2d9e41a7c3f05b86e24d7019ab3c58f6d1e09b724fa38c65e70d12b9c4f8a351"
 PRODUCTION_ENV = (
     "SECRET_KEY",
     "FIELD_ENCRYPTION_KEY",
+    "AUDIT_CHAIN_KEY",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
     "BEHIND_TLS_PROXY",
@@ -129,7 +132,63 @@ def test_production_rejects_a_weak_secret_key(monkeypatch: pytest.MonkeyPatch) -
 
 def test_production_requires_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImproperlyConfigured, match="ALLOWED_HOSTS"):
-        load_production(monkeypatch, SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY)
+        load_production(
+            monkeypatch, SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY,
+            AUDIT_CHAIN_KEY=AUDIT_KEY,
+        )
+
+
+@pytest.mark.parametrize("name", ["FIELD_ENCRYPTION_KEY", "AUDIT_CHAIN_KEY"])
+def test_production_requires_each_key(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    keys = {"FIELD_ENCRYPTION_KEY": FIELD_KEY, "AUDIT_CHAIN_KEY": AUDIT_KEY}
+    del keys[name]
+    with pytest.raises(ImproperlyConfigured, match=f"The environment variable {name} must"):
+        load_production(
+            monkeypatch, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn", **keys
+        )
+
+
+WEAK_KEYS = {
+    "all zero": ("0" * 64, "it is all zero"),
+    "one byte repeated": ("ab" * 32, "a short pattern repeated"),
+    "a pattern repeated": ("0123456789abcdef" * 4, "a short pattern repeated"),
+    "random half repeated": (FIELD_KEY[:32] * 2, "a short pattern repeated"),
+    "counting up": ("".join(f"{i:02x}" for i in range(32)), "a counting sequence"),
+    "counting down": ("".join(f"{255 - 3 * i:02x}" for i in range(32)), "a counting sequence"),
+    "text as hex": (b"jifen-production-field-key-2025!".hex(), "text written as hex"),
+    "few distinct bytes": (("1f2e3d4c5b6a7980" * 4)[:62] + "aa", "only 9 distinct bytes"),
+    "too short": (FIELD_KEY[:48], "at least 32 bytes"),
+    "not hex": ("z" * 64, "must be hexadecimal"),
+}
+
+
+@pytest.mark.parametrize("name", ["FIELD_ENCRYPTION_KEY", "AUDIT_CHAIN_KEY"])
+@pytest.mark.parametrize("weak", list(WEAK_KEYS), ids=list(WEAK_KEYS))
+def test_production_refuses_weak_keys(
+    monkeypatch: pytest.MonkeyPatch, name: str, weak: str
+) -> None:
+    value, reason = WEAK_KEYS[weak]
+    keys = {"FIELD_ENCRYPTION_KEY": FIELD_KEY, "AUDIT_CHAIN_KEY": AUDIT_KEY, name: value}
+    with pytest.raises(ImproperlyConfigured, match=f"{name} is refused: .*{reason}"):
+        load_production(
+            monkeypatch, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn", **keys
+        )
+
+
+def test_production_refuses_one_key_for_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="AUDIT_CHAIN_KEY must differ"):
+        load_production(
+            monkeypatch, SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="jifen.example.cn",
+            FIELD_ENCRYPTION_KEY=FIELD_KEY, AUDIT_CHAIN_KEY=FIELD_KEY.upper(),
+        )
+
+
+def test_random_keys_pass_the_strength_check() -> None:
+    import secrets
+
+    from jifen.core.key_strength import key_problem
+
+    assert [key_problem(secrets.token_hex(32)) for _ in range(2000)] == [None] * 2000
 
 
 def test_production_with_secrets_is_locked_down(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,11 +196,14 @@ def test_production_with_secrets_is_locked_down(monkeypatch: pytest.MonkeyPatch)
         monkeypatch,
         SECRET_KEY=STRONG_KEY,
         FIELD_ENCRYPTION_KEY=FIELD_KEY,
+        AUDIT_CHAIN_KEY=AUDIT_KEY,
         ALLOWED_HOSTS="jifen.example.cn, www.jifen.example.cn",
     )
     assert production.DEBUG is False
     assert production.SECRET_KEY == STRONG_KEY
     assert production.FIELD_ENCRYPTION_KEY == FIELD_KEY
+    assert production.AUDIT_CHAIN_KEY == AUDIT_KEY
+    assert production.AUDIT_CHECKPOINT_REQUIRED is True
     assert production.ALLOWED_HOSTS == ["jifen.example.cn", "www.jifen.example.cn"]
     assert production.SECURE_HSTS_SECONDS >= 31536000
     assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
@@ -151,7 +213,8 @@ def test_production_with_secrets_is_locked_down(monkeypatch: pytest.MonkeyPatch)
 def test_check_deploy_is_clean_with_production_settings(repo_root: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(
-        SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY, ALLOWED_HOSTS="jifen.example.cn"
+        SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY, AUDIT_CHAIN_KEY=AUDIT_KEY,
+        ALLOWED_HOSTS="jifen.example.cn",
     )
     result = subprocess.run(
         [
@@ -176,13 +239,14 @@ def test_check_deploy_is_clean_with_production_settings(repo_root: Path) -> None
 def test_production_leaves_the_demo_out(monkeypatch: pytest.MonkeyPatch, repo_root: Path) -> None:
     production = load_production(
         monkeypatch, SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY,
-        ALLOWED_HOSTS="jifen.example.cn",
+        AUDIT_CHAIN_KEY=AUDIT_KEY, ALLOWED_HOSTS="jifen.example.cn",
     )
     assert "jifen.demo" not in production.INSTALLED_APPS
     assert "jifen.applications" in production.INSTALLED_APPS
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(
-        SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY, ALLOWED_HOSTS="jifen.example.cn"
+        SECRET_KEY=STRONG_KEY, FIELD_ENCRYPTION_KEY=FIELD_KEY, AUDIT_CHAIN_KEY=AUDIT_KEY,
+        ALLOWED_HOSTS="jifen.example.cn",
     )
     result = subprocess.run(
         [sys.executable, str(repo_root / "manage.py"), "demo_round",

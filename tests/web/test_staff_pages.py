@@ -203,7 +203,7 @@ def test_auditor_sees_the_log_and_the_chain_status():
     html = response.content.decode()
     assert 'id="chain-status"' in html
     assert "审计日志哈希链完整" in html
-    actions = re.findall(r'<td class="mono">([a-z_.]+)</td>', html)
+    actions = re.findall(r'<td data-action="([a-z_.]+)">', html)
     assert "application.employer_submit" in actions
     assert "link.confirm" in actions
     assert actions[0] == "audit.auditevent.view"  # newest first: this very page view
@@ -221,7 +221,7 @@ def test_auditor_filters_by_action_actor_kind_and_dates():
 
     def actions(params):
         html = client.get(STAFF_HOME, params).content.decode()
-        return re.findall(r'<td class="mono">([a-z_.]+)</td>', html)
+        return re.findall(r'<td data-action="([a-z_.]+)">', html)
 
     assert set(actions({"action": "link.confirm"})) == {"link.confirm"}
     by_agent = actions({"actor": agent.username})
@@ -245,11 +245,11 @@ def test_auditor_log_is_paginated():
         make_applicant()
     client = signed_in(make_staff(Role.AUDITOR))
     html = client.get(STAFF_HOME).content.decode()
-    assert len(re.findall(r'<td class="mono">[a-z_.]+</td>', html)) == 50
+    assert len(re.findall(r'<td data-action="[a-z_.]+">', html)) == 50
     assert "下一页" in html
     second = client.get(STAFF_HOME, {"page": 2}).content.decode()
     assert "上一页" in second
-    assert 0 < len(re.findall(r'<td class="mono">[a-z_.]+</td>', second)) < 50
+    assert 0 < len(re.findall(r'<td data-action="[a-z_.]+">', second)) < 50
 
 
 def test_security_admin_sees_the_accounts():

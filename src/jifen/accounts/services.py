@@ -113,7 +113,8 @@ def register_applicant(
         actor=user,
         action="account.register_applicant",
         target=profile,
-        after={"username": username, "name": name, "id_number": profile.id_number_masked},
+        # No name, no identity number (not even masked): the profile is the target.
+        after={"username": username},
     )
     return user
 

@@ -1,7 +1,10 @@
 """Audit events of signing in and out, failed logins and lock-outs.
 
-Connected in :meth:`jifen.accounts.apps.AccountsConfig.ready`. Passwords never reach the log:
-failed attempts record the username they named, nothing else of the credentials.
+Connected in :meth:`jifen.accounts.apps.AccountsConfig.ready`. Passwords never reach the log,
+nor does a user name as typed (people type passwords or their own names into that field): a
+failed attempt names the account as its target when it exists, otherwise it keeps a keyed
+fingerprint of what was typed (the same name gives the same fingerprint, so repeated attempts
+on one unknown name can still be counted).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
+from jifen.audit.redact import text_fact
 from jifen.audit.services import record_event
 
 # The username as typed is attacker-controlled: keep the audit trail's copy short.
@@ -27,6 +31,14 @@ def _user_named(username: str) -> Any:
         return None
     model = get_user_model()
     return model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+
+
+def _typed_name(username: str, user: Any) -> dict[str, Any]:
+    """Nothing when the name is an account's (the event's target says which); otherwise the
+    typed name's length and keyed fingerprint."""
+    if user is not None:
+        return {}
+    return {"typed_username": text_fact(username, scope="account.login:username")}
 
 
 def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -60,8 +72,7 @@ def audit_login_failed(
         actor=None,
         action="account.login_failed",
         target=user,
-        after={"locked_out": locked_out},
-        detail=username,
+        after={"locked_out": locked_out, **_typed_name(username, user)},
     )
 
 
@@ -87,8 +98,7 @@ def audit_locked_out(
         actor=user,
         action="account.locked_out",
         target=user,
-        after={"failures": failures},
-        detail=name,
+        after={"failures": failures, **_typed_name(name, user)},
     )
 
 

@@ -18,6 +18,7 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.views import openapi_json
 
+from jifen.audit.refusals import audit_refusal
 from jifen.core.errors import ServiceError
 
 from . import accounts, applications, assess, evidence, links
@@ -155,8 +156,23 @@ api = JifenAPI(
 )
 
 
+# Refusals go to the audit log (jifen.audit.refusals decides which are recorded one by one).
+_REFUSAL_REASONS = {401: "not_authenticated", 403: "forbidden", 404: "not_found"}
+# The catch-all for unknown paths under /api/ (registered last): no refusal, just nothing.
+_UNKNOWN_URL_NAME = "_unknown"
+
+
+def _audit_refusal(request: HttpRequest, status: int, message: str = "") -> None:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name == _UNKNOWN_URL_NAME:
+        return
+    audit_refusal(request, reason=_REFUSAL_REASONS[status], status=status, message=message)
+
+
 @api.exception_handler(ServiceError)
 def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    if exc.status in _REFUSAL_REASONS:
+        _audit_refusal(request, exc.status, exc.message)
     response = api.create_response(request, exc.as_dict(), status=exc.status)
     if exc.status == 401:
         response["WWW-Authenticate"] = "Bearer"
@@ -180,6 +196,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(AuthenticationError)
 def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    _audit_refusal(request, 401, _HTTP_MESSAGES[401])
     response = api.create_response(
         request, _body("not_authenticated", _HTTP_MESSAGES[401]), status=401
     )
@@ -200,11 +217,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    _audit_refusal(request, 404)
     return api.create_response(request, _body("not_found", _HTTP_MESSAGES[404]), status=404)
 
 
 @api.exception_handler(PermissionDenied)
 def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    _audit_refusal(request, 403, str(exc) or _HTTP_MESSAGES[403])
     return api.create_response(request, _body("forbidden", _HTTP_MESSAGES[403]), status=403)
 
 

@@ -42,6 +42,14 @@ def _detail(request: HttpRequest, app: Application) -> dict[str, Any]:
     return present.application_detail(request.auth, app)
 
 
+def _read(request: HttpRequest, app: Application) -> dict[str, Any]:
+    """The detail for a GET: an employer's or staff member's read is an access event."""
+    services.record_declaration_view(
+        actor=request.auth, app=app, sections=selectors.visible_sections(request.auth, app)
+    )
+    return _detail(request, app)
+
+
 def _reload(request: HttpRequest, app: Application) -> dict[str, Any]:
     return _detail(request, selectors.application_for(request.auth, app.pk))
 
@@ -81,7 +89,7 @@ def application_start(request: HttpRequest, payload: StartIn | None = None) -> d
     description="状态、版本号、申报编号、可查看的填报内容及各填报项尚存的问题。",
 )
 def application_detail(request: HttpRequest, application_id: ApplicationId) -> dict[str, Any]:
-    return _detail(request, selectors.application_for(request.auth, application_id))
+    return _read(request, selectors.application_for(request.auth, application_id))
 
 
 def _make_save(section: decl.Section) -> Any:
@@ -236,7 +244,7 @@ def employer_application(
     request: HttpRequest, application_id: ApplicationId
 ) -> dict[str, Any]:
     _employer_only(request)
-    return _detail(request, selectors.application_for(request.auth, application_id))
+    return _read(request, selectors.application_for(request.auth, application_id))
 
 
 @employer_router.post(

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class AuditConfig(AppConfig):
@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
     verbose_name = "审计日志"
 
     def ready(self) -> None:
+        from .migration_guard import refuse_unapplying
         from .triggers import ensure_triggers_after_migrate
 
         # SQLite rebuilds a table (and silently loses its triggers) for many schema changes;
@@ -16,4 +17,10 @@ class AuditConfig(AppConfig):
             ensure_triggers_after_migrate,
             sender=self,
             dispatch_uid="jifen.audit.ensure_triggers",
+        )
+        # migrate audit zero (or any plan unapplying an audit migration) stops before it starts.
+        pre_migrate.connect(
+            refuse_unapplying,
+            sender=self,
+            dispatch_uid="jifen.audit.refuse_unapplying",
         )

@@ -4,7 +4,7 @@
 a request (management commands, background jobs, tests) uses :func:`audit_context`::
 
     with audit_context(channel="cli"):
-        record_event(actor=None, action="round.publish", target=round_)
+        record_event(actor=None, action="round.create", target=round_)
 
 ``record_event``/``record_access`` read it through :func:`current_context`. Stored in a
 :class:`contextvars.ContextVar`, so threads and asyncio tasks each see their own.

@@ -1,7 +1,8 @@
-"""Canonical serialisation and hashing of audit events.
+"""Canonical serialisation and keyed hashing of audit events.
 
-The hash of an event is the SHA-256 (hex) of a compact JSON object with sorted keys
-(``ensure_ascii=False``, UTF-8). It must come out the same when computed from the values
+The hash of an event is the HMAC-SM3 (hex), under the chain key of :mod:`jifen.audit.keys`, of
+a compact JSON object with sorted keys (``ensure_ascii=False``, UTF-8). Without the key nobody
+can recompute a hash the log accepts. It must come out the same when computed from the values
 written (in :func:`jifen.audit.services.record_event`) and from the values read back from
 the database (in :func:`jifen.audit.services.verify_chain`); :func:`jsonable` therefore
 brings ``before``/``after`` into the form in which every supported database returns them.
@@ -9,7 +10,6 @@ brings ``before``/``after`` into the form in which every supported database retu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from datetime import UTC, datetime
@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+
+from .keys import hmac_sm3_hex
 
 GENESIS_HASH = "0" * 64
 
@@ -74,6 +76,6 @@ def canonical_json(payload: dict[str, Any]) -> str:
     )
 
 
-def sha256_hex(payload: dict[str, Any]) -> str:
-    """SHA-256 (lower-case hex) of the canonical JSON of ``payload``."""
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+def chain_hash(payload: dict[str, Any], key: bytes) -> str:
+    """HMAC-SM3 (lower-case hex) under ``key`` of the canonical JSON of ``payload``."""
+    return hmac_sm3_hex(key, canonical_json(payload).encode("utf-8"))

@@ -2,17 +2,20 @@
 
 ``AuditEvent`` rows are written once, by :func:`jifen.audit.services.record_event` /
 :func:`~jifen.audit.services.record_access`, and never changed: the model, its manager and (in
-the database) triggers refuse updates and deletes. Each row carries the SHA-256 of its own
-content and of its predecessor (``prev_hash``), so any later change or removal breaks the chain
-and :func:`jifen.audit.services.verify_chain` finds it.
+the database) triggers refuse updates and deletes. Each row carries the HMAC-SM3 (keyed with
+``AUDIT_CHAIN_KEY``, which the database never holds) of its own content and of its
+predecessor's hash (``prev_hash``), so any later change or removal breaks the chain and
+:func:`jifen.audit.services.verify_chain` finds it; checkpoints outside the database
+(:mod:`jifen.audit.checkpoints`) catch a log emptied, cut short or rewritten as a whole.
 
 The one change the database allows: when a user account is deleted, ``actor`` becomes NULL
 (``on_delete=SET_NULL``). The hash covers ``actor_ref``, an unchangeable copy of the actor's
 primary key, and ``actor_name``/``actor_role`` keep the trail readable without the account.
 
-Never put raw identity numbers (or other personal data in the clear) into ``before``,
-``after`` or ``detail``: the log cannot be corrected afterwards. Store masked values or the
-fact of a change (``{"identity_number": "changed"}``).
+Never put personal data in the clear into ``before``, ``after`` or ``detail`` (identity
+numbers, even masked; names; declared values; free texts such as reasons or file names): the
+log cannot be corrected afterwards. Record which fields changed, with keyed fingerprints
+(:mod:`jifen.audit.redact`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from django.conf import settings
 from django.db import models
 
 from .errors import AppendOnlyError
-from .hashing import GENESIS_HASH, sha256_hex, utc_iso
+from .hashing import GENESIS_HASH, chain_hash, utc_iso
+from .keys import current_keys
 
 _REFUSED = "the audit log is append-only: events cannot be changed or deleted"
 _INSERT_ONLY_THROUGH_SERVICES = (
@@ -83,11 +87,13 @@ class AuditChainHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One security-relevant event: a change ("change") or a view of personal data ("access")."""
+    """One security-relevant event: a change ("change"), a view of personal data ("access") or
+    a refused request ("refusal")."""
 
     class Kind(models.TextChoices):
         CHANGE = "change", "变更"
         ACCESS = "access", "查阅"
+        REFUSAL = "refusal", "拒绝访问"
 
     class Channel(models.TextChoices):
         WEB = "web", "网页"
@@ -173,8 +179,9 @@ class AuditEvent(models.Model):
             "prev_hash": self.prev_hash,
         }
 
-    def compute_hash(self) -> str:
-        return sha256_hex(self.hash_payload())
+    def compute_hash(self, key: bytes | None = None) -> str:
+        """The event's HMAC-SM3 under ``key`` (by default the chain key of the settings)."""
+        return chain_hash(self.hash_payload(), key if key is not None else current_keys().chain)
 
     # --- append-only -------------------------------------------------------------------------
 

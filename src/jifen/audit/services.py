@@ -12,8 +12,9 @@ If that transaction rolls back, the event goes with it. Appending locks the chai
 the surrounding transaction ends, so every audited write in the system queues behind it:
 record the event late in the transaction and keep such transactions short.
 
-``before``/``after`` hold only the fields that changed, as JSON; never raw identity numbers or
-other personal data in the clear (the log cannot be corrected later) — use masked values.
+``before``/``after`` hold only the fields that changed, as JSON; never personal data in the
+clear (the log cannot be corrected later): use :mod:`jifen.audit.redact` (which fields
+changed, keyed fingerprints of the values).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from .context import current_context
 from .hashing import GENESIS_HASH, jsonable
+from .keys import current_keys
 from .models import AuditChainHead, AuditEvent
 
 
@@ -160,19 +162,56 @@ def record_access(
     )
 
 
-def verify_chain() -> ChainReport:
-    """Walk the log in ``seq`` order, recompute every hash and check every link.
+def record_refusal(
+    *,
+    actor: Any,
+    action: str,
+    target_type: str = "",
+    target_id: str = "",
+    after: dict | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Append a "refusal" event: a request for ``target_type``/``target_id`` (or a page) that
+    was refused. Written by :mod:`jifen.audit.refusals`, which decides which refusals are
+    recorded one by one and which only counted."""
+    return _append(
+        kind=AuditEvent.Kind.REFUSAL,
+        actor=actor,
+        action=action,
+        **_target_fields(None, target_type, target_id),
+        after=jsonable(after),
+        detail=detail,
+    )
 
-    Reports the first problem: a changed event (its hash no longer matches its content), a
-    missing event (a gap in ``seq``, or a ``prev_hash`` that is not its predecessor's hash),
-    or events cut off the end (the chain head names a later event than the last one found).
+
+def verify_chain(*, start_seq: int = 0, start_hash: str = GENESIS_HASH) -> ChainReport:
+    """Walk the log in ``seq`` order, recompute every keyed hash and check every link.
+
+    Reports the first problem: a changed event (its hash no longer matches its content under
+    the chain key, e.g. recomputed without the key or with another one), a missing event (a gap
+    in ``seq``, or a ``prev_hash`` that is not its predecessor's hash), or events cut off the
+    end (the chain head names a later event than the last one found).
+
+    With ``start_seq``/``start_hash`` (a checkpoint) only the events from ``start_seq`` on are
+    walked, and event ``start_seq`` must still carry ``start_hash``. A log emptied or cut short
+    as a whole, head included, verifies here; :func:`jifen.audit.anchor.verify_log` compares it
+    with the checkpoints kept outside the database.
     """
+    key = current_keys().chain
+    # The head first, then only the events it covers: an event appended meanwhile (with its
+    # head update, in one transaction) is not mistaken for a broken end of the chain.
+    head_seq, head_hash = current_head()
     checked = 0
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
+    expected_seq = start_seq if start_seq > 0 else 1
+    prev_hash = start_hash
+    events = (
+        AuditEvent.objects.filter(seq__gte=expected_seq, seq__lte=max(head_seq, start_seq))
+        .order_by("seq")
+        .iterator(chunk_size=2000)
+    )
     for event in events:
         problem = ""
+        anchor = start_seq > 0 and checked == 0
         if event.seq != expected_seq:
             missing = event.seq - expected_seq
             problem = (
@@ -180,10 +219,14 @@ def verify_chain() -> ChainReport:
                 if missing > 0
                 else f"event seq {event.seq} is out of order (expected {expected_seq})"
             )
-        elif event.prev_hash != prev_hash:
+        elif anchor and event.hash != start_hash:
+            problem = f"event seq {event.seq} no longer has the hash its checkpoint recorded"
+        elif not anchor and event.prev_hash != prev_hash:
             problem = f"event seq {event.seq} does not link to its predecessor (prev_hash differs)"
-        elif event.compute_hash() != event.hash:
-            problem = f"event seq {event.seq} was altered (its content no longer matches its hash)"
+        elif event.compute_hash(key) != event.hash:
+            problem = (
+                f"event seq {event.seq} was altered (its content no longer matches its keyed hash)"
+            )
         if problem:
             return ChainReport(
                 ok=False,
@@ -198,18 +241,8 @@ def verify_chain() -> ChainReport:
         prev_hash = event.hash
 
     last_seq = expected_seq - 1
-    head = AuditChainHead.objects.filter(pk=AuditChainHead.SINGLETON_PK).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if (head_seq, head_hash) != (last_seq, prev_hash):
-        if head_seq > last_seq:
-            problem = (
-                f"the chain head names event seq {head_seq} but the log ends at seq {last_seq}: "
-                "events were removed from the end"
-            )
-        else:
-            problem = (
-                f"the chain head (seq {head_seq}) does not match the last event (seq {last_seq})"
-            )
+
+    def broken(problem: str) -> ChainReport:
         return ChainReport(
             ok=False,
             checked=checked,
@@ -217,6 +250,24 @@ def verify_chain() -> ChainReport:
             problem=problem,
             last_seq=last_seq,
             last_hash=prev_hash,
+        )
+
+    if start_seq > 0 and checked == 0:
+        return broken(f"the log has no event seq {start_seq}, which its checkpoint names")
+    if (head_seq, head_hash) != (last_seq, prev_hash):
+        if head_seq > last_seq:
+            return broken(
+                f"the chain head names event seq {head_seq} but the log ends at seq {last_seq}: "
+                "events were removed from the end"
+            )
+        return broken(
+            f"the chain head (seq {head_seq}) does not match the last event (seq {last_seq})"
+        )
+    newest = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    if newest > head_seq and current_head()[0] < newest:
+        # Not a concurrent append (that moves the head along): events outside the chain.
+        return broken(
+            f"the log holds events after the chain head (seq {head_seq}), up to seq {newest}"
         )
     return ChainReport(
         ok=True,
@@ -226,3 +277,9 @@ def verify_chain() -> ChainReport:
         last_seq=last_seq,
         last_hash=prev_hash,
     )
+
+
+def current_head() -> tuple[int, str]:
+    """The chain head's (seq, hash), as stored (0 and the genesis hash before any event)."""
+    head = AuditChainHead.objects.filter(pk=AuditChainHead.SINGLETON_PK).first()
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)

@@ -5,14 +5,15 @@ The model and its manager already refuse changes; these triggers also stop raw S
 they let through is the one Django makes when a user account is deleted: ``actor_id`` set to
 NULL with every other column unchanged (the hash covers ``actor_ref`` instead).
 
-A database owner can still drop the triggers; that is what the hash chain is for
-(``manage.py audit_verify``). Two sanctioned users of :func:`triggers_lifted`: the ``flush``
-command (it erases every table by definition; test suites flush between transactional tests)
-and tests that simulate tampering.
+A database owner can still drop the triggers; that is what the keyed hash chain and the
+checkpoints outside the database are for (``manage.py audit_verify``). Two sanctioned users of
+:func:`triggers_lifted`: the ``flush`` command (it erases every table by definition; test
+suites flush between transactional tests) and tests that simulate tampering.
 
 SQLite rebuilds a table for most schema changes and loses its triggers with it, and the SQLite
 trigger names the table's columns; so after every ``migrate`` the triggers are checked and
-re-created when missing or out of date (see ``AuditConfig.ready``).
+re-created when missing or out of date (see ``AuditConfig.ready``). Migration 0001 carries its
+own frozen copy of the triggers it creates; this module is the live version.
 """
 
 from __future__ import annotations

@@ -253,6 +253,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
+# --- the audit log's keys and checkpoints (docs/audit.md) ------------------------------------
+
+# Key of the audit chain's HMAC-SM3, its checkpoints and its value fingerprints (64 hex
+# characters). Never stored in the database. The development default is derived from
+# SECRET_KEY (differently from FIELD_ENCRYPTION_KEY's); production.py requires its own.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or __import__("hashlib").sha256(
+    b"jifen audit chain:" + SECRET_KEY.encode()
+).hexdigest()
+# Signed checkpoints of the chain head are appended here (manage.py audit_checkpoint); a
+# deployment puts it where the database role cannot write (docs/audit.md).
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
+# True: audit_verify fails while no checkpoint exists (production.py sets it).
+AUDIT_CHECKPOINT_REQUIRED = env_bool("AUDIT_CHECKPOINT_REQUIRED", default=False)
+# Refused requests: at most this many individual events per source (account or address) and
+# reason in each window; the rest are counted in the cache and written as one summary event.
+AUDIT_REFUSALS_PER_WINDOW = 20
+AUDIT_REFUSAL_WINDOW_SECONDS = 60
+
 # --- security headers (production.py adds HTTPS-only settings) ------------------------------
 
 X_FRAME_OPTIONS = "DENY"

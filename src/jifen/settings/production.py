@@ -1,12 +1,15 @@
 """Production settings: secrets come from the environment and start-up stops without them.
 
-Required: SECRET_KEY (50+ random characters), FIELD_ENCRYPTION_KEY (64 hex characters),
+Required: SECRET_KEY (50+ random characters), FIELD_ENCRYPTION_KEY and AUDIT_CHAIN_KEY (each
+64 hex characters of random bytes, different from each other; weak keys are refused),
 ALLOWED_HOSTS (comma-separated host names).
 Optional: DATABASE_URL (PostgreSQL; SQLite under var/ otherwise), CSRF_TRUSTED_ORIGINS,
 BEHIND_TLS_PROXY=1 when a reverse proxy terminates HTTPS and sets X-Forwarded-Proto.
 """
 
 from django.core.exceptions import ImproperlyConfigured
+
+from jifen.core.key_strength import weak_key_message
 
 from .base import *  # noqa: F403
 from .base import env_bool, env_list, mandatory_env
@@ -21,13 +24,24 @@ SECRET_KEY = mandatory_env("SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY is too weak: use at least 50 random characters.")
 
-# Personal data at rest: its own key, never derived from SECRET_KEY in production.
-FIELD_ENCRYPTION_KEY = mandatory_env("FIELD_ENCRYPTION_KEY")
-try:
-    if len(bytes.fromhex(FIELD_ENCRYPTION_KEY)) < 32:
-        raise ValueError
-except ValueError as exc:
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be 64 hexadecimal characters.") from exc
+
+def _strong_key(name: str) -> str:
+    """A hex key from the environment; start-up stops when it is missing or weak (all zero,
+    repetitive, a counting sequence, text, too few distinct bytes)."""
+    value = mandatory_env(name)
+    message = weak_key_message(name, value)
+    if message is not None:
+        raise ImproperlyConfigured(message)
+    return value
+
+
+# Personal data at rest and the audit chain: their own keys, never derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = _strong_key("FIELD_ENCRYPTION_KEY")
+AUDIT_CHAIN_KEY = _strong_key("AUDIT_CHAIN_KEY")
+if bytes.fromhex(AUDIT_CHAIN_KEY) == bytes.fromhex(FIELD_ENCRYPTION_KEY):
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must differ from FIELD_ENCRYPTION_KEY.")
+# audit_verify fails while the log has no checkpoint outside the database (docs/audit.md).
+AUDIT_CHECKPOINT_REQUIRED = True
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:

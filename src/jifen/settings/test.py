@@ -3,6 +3,10 @@
 The database follows base: SQLite by default, PostgreSQL when DATABASE_URL is set
 (pytest-django then creates and drops test_<name>)."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -21,3 +25,10 @@ AUDIT_ALLOW_FLUSH = True
 # backend needs the request, which Client.login() does not pass: tests sign in with
 # client.force_login(user), or post to the login page.
 AXES_ENABLED = True
+
+# Checkpoints of the audit chain go to a folder of this test process (never var/) unless the
+# environment names one; the audit tests point it at a folder of their own.
+AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("AUDIT_CHECKPOINT_DIR")
+    or Path(tempfile.gettempdir()) / f"jifen-test-checkpoints-{os.getpid()}"
+)

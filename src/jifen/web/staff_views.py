@@ -16,8 +16,8 @@ selector (``jifen.applications.selectors``, ``jifen.accounts.selectors``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -33,10 +33,13 @@ from django.views.decorators.http import require_safe
 from jifen.accounts import selectors as account_selectors
 from jifen.accounts.models import User
 from jifen.applications import selectors as app_selectors
+from jifen.applications import services as app_services
 from jifen.applications.declaration import SECTIONS_BY_KEY
 from jifen.applications.display import group_evidence
 from jifen.applications.models import Status
 from jifen.audit import selectors as audit_selectors
+from jifen.audit.actions import ACTION_LABELS, action_label
+from jifen.audit.anchor import verify_log
 from jifen.audit.models import AuditEvent
 from jifen.audit.services import record_access, verify_chain
 from jifen.core.roles import STAFF_ROLES, Department, Role
@@ -44,6 +47,7 @@ from jifen.rounds.selectors import current_round
 
 from . import selectors as web_selectors
 from .access import role_required
+from .audit_display import access_fields, event_lines
 from .health import check_database, unapplied_migrations
 
 PAGE_SIZE = 50
@@ -51,7 +55,6 @@ PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
 
 ROLE_LABELS = dict(Role.choices)
-FIELD_LABELS = {"id_number": "公民身份号码", "phone": "手机号码", "audit_log": "审计日志"}
 STATUS_BADGES = {
     Status.DRAFT: "badge-draft",
     Status.SUBMITTED: "badge-submitted",
@@ -138,7 +141,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "全部"), *((a, a) for a in actions)]
+        # Every action the system records, and any other the log holds, by Chinese name.
+        known = sorted({*ACTION_LABELS, *actions}, key=lambda a: (action_label(a), a))
+        self.fields["action"].choices = [("", "全部"), *((a, action_label(a)) for a in known)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -146,13 +151,6 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "结束日期不能早于开始日期")
         return data
-
-
-def _compact(value: Any) -> str:
-    if value in (None, {}, []):
-        return ""
-    # ", " and ": " give the browser places to wrap a long value inside its table cell.
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _target_label(event: AuditEvent) -> str:
@@ -168,11 +166,13 @@ def _target_label(event: AuditEvent) -> str:
 def _event_row(event: AuditEvent) -> dict[str, Any]:
     return {
         "event": event,
+        "action": action_label(event.action),
         "role": ROLE_LABELS.get(event.actor_role, event.actor_role),
         "target": _target_label(event),
-        "field": FIELD_LABELS.get(event.field, event.field),
-        "before": _compact(event.before),
-        "after": _compact(event.after),
+        "field": access_fields(event) if event.field else "",
+        "lines": event_lines(event),
+        # A refusal's message, a summary's count: the detail says it in Chinese already.
+        "detail": event.detail if event.kind != AuditEvent.Kind.ACCESS else "",
     }
 
 
@@ -198,8 +198,11 @@ def _auditor_context(request: HttpRequest) -> dict[str, Any]:
             date_to=d["date_to"],
         )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    log = verify_log()  # the whole chain, and the log against its checkpoints
+    newest = log.anchor.newest
     return {
-        "chain": verify_chain(),
+        "log": log,
+        "checkpoint_at": datetime.fromisoformat(newest.at) if newest else None,
         "form": form,
         "page": page,
         "rows": [_event_row(e) for e in page.object_list],
@@ -270,6 +273,7 @@ def application(request: HttpRequest, application_id: int) -> HttpResponse:
     user = request.user
     app = app_selectors.application_for(user, application_id)
     sections = app_selectors.visible_sections(user, app)
+    app_services.record_declaration_view(actor=user, app=app, sections=sections)
     return render(
         request,
         "web/staff/application.html",

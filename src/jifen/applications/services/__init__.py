@@ -18,7 +18,7 @@ from .applications import (
 )
 from .evidence import evidence_add, evidence_delete
 from .links import link_cancel, link_confirm, link_refuse, link_request
-from .personal_data import record_personal_data_view
+from .personal_data import record_declaration_view, record_personal_data_view
 
 __all__ = [
     "SaveResult",
@@ -34,5 +34,6 @@ __all__ = [
     "link_confirm",
     "link_refuse",
     "link_request",
+    "record_declaration_view",
     "record_personal_data_view",
 ]

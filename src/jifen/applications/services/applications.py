@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jifen.accounts.models import User
+from jifen.audit import redact
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from jifen.rounds.models import Round
@@ -109,12 +110,19 @@ def application_save_section(
         remove_evidence(actor, ev)
     errors = decl.clean_section(section, clean, year=app.round.year, rule_set=rule_set_of(app))
     warnings = decl.warn_section(section, clean, birth_date=app.applicant.birth_date)
+    # Which fields changed, with keyed fingerprints: never the declared values themselves.
     record_event(
         actor=actor,
         action="application.save",
         target=app,
-        before={"section": section, "value": before, "version": app.version - 1},
-        after={"section": section, "value": clean, "version": app.version},
+        before={"section": section, "version": app.version - 1},
+        after={
+            "section": section,
+            "version": app.version,
+            "changes": redact.changes(
+                before, clean, path=section, scope=f"applications.application:{app.pk}:{section}"
+            ),
+        },
     )
     return SaveResult(app, errors, warnings)
 
@@ -187,7 +195,12 @@ def application_return(
         action="application.return",
         target=app,
         before={"status": Status.SUBMITTED},
-        after={"status": app.status, "reason": app.return_reason},
+        after={
+            "status": app.status,
+            "reason": redact.text_fact(
+                app.return_reason, scope=f"applications.application:{app.pk}:return_reason"
+            ),
+        },
     )
     return app
 

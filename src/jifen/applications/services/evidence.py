@@ -13,6 +13,7 @@ from django.core.files.base import File
 from django.db import transaction
 
 from jifen.accounts.models import User
+from jifen.audit import redact
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, InvalidInput, NotFound
 
@@ -76,9 +77,8 @@ def evidence_add(
                 "evidence": ev.pk,
                 "section": section,
                 "item": item_id,
-                "name": ev.original_name,
+                **_file_facts(ev),
                 "size": size,
-                "sha256": ev.sha256,
             },
         )
     except Exception:
@@ -86,6 +86,16 @@ def evidence_add(
         ev.file.delete(save=False)
         raise
     return ev
+
+
+def _file_facts(ev: Evidence, pk: int | None = None) -> dict[str, Any]:
+    """What the audit log keeps of a file: fingerprints of its name (often a person's name)
+    and of its content's SHA-256, never either in the clear."""
+    scope = f"applications.evidence:{pk or ev.pk}"
+    return {
+        "file_name": redact.text_fact(ev.original_name, scope=f"{scope}:name"),
+        "content": redact.fingerprint(ev.sha256, scope=f"{scope}:sha256"),
+    }
 
 
 def remove_evidence(actor: User, ev: Evidence) -> None:
@@ -102,7 +112,7 @@ def remove_evidence(actor: User, ev: Evidence) -> None:
             "evidence": pk,
             "section": ev.section,
             "item": ev.item_id,
-            "name": ev.original_name,
+            **_file_facts(ev, pk),
         },
     )
 

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jifen.accounts.models import Employer, User
+from jifen.audit import redact
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, InvalidInput, NotFound
 
@@ -37,7 +38,7 @@ def link_request(*, actor: User, employer_code: str) -> EmploymentLink:
         actor=actor,
         action="link.request",
         target=link,
-        after={"employer": employer.name, "status": link.status},
+        after={"employer": employer.pk, "status": link.status},
     )
     return link
 
@@ -129,6 +130,11 @@ def link_refuse(*, actor: User, link_id: int, reason: str) -> EmploymentLink:
         action="link.refuse",
         target=link,
         before={"status": LinkStatus.PENDING},
-        after={"status": link.status, "reason": link.reason},
+        after={
+            "status": link.status,
+            "reason": redact.text_fact(
+                link.reason, scope=f"applications.employmentlink:{link.pk}:reason"
+            ),
+        },
     )
     return link

@@ -132,12 +132,14 @@ def _render_review(
     # The full identity number is shown once, right after the (logged) request to see it.
     reveal = request.session.pop(REVEAL_SESSION_KEY, None) == app.pk
     assessment = selectors.assess(app)
+    sections = selectors.visible_sections(user, app)
+    services.record_declaration_view(actor=user, app=app, sections=sections)
     context = {
         "app": app,
         "applicant": app.applicant,
         "id_number_full": app.applicant.id_number if reveal else "",
         "data": selectors.application_data_for(user, app),
-        "sections": [SECTIONS_BY_KEY[k] for k in selectors.visible_sections(user, app)],
+        "sections": [SECTIONS_BY_KEY[k] for k in sections],
         "evidence_by_item": display.group_evidence(selectors.evidence_for(user, app)),
         "evidence_url_name": "applications:evidence_download",
         "assessment": assessment,

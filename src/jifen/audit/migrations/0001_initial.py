@@ -1,4 +1,9 @@
-"""The audit log's tables, and the triggers that make the event table append-only."""
+"""The audit log's tables, and the triggers that make the event table append-only.
+
+The trigger SQL is a frozen copy of what this migration created (``jifen.audit.triggers``
+keeps the live version and re-creates the triggers after every ``migrate`` when they are
+missing or out of date): a migration must not change when application code does.
+"""
 
 # ruff: noqa: RUF012  (Django's migration class attributes are lists by convention)
 
@@ -6,16 +11,71 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from jifen.audit.triggers import install_triggers, remove_triggers
+_TABLE = "audit_auditevent"
+_MESSAGE = "audit log is append-only"
+# The columns of the table as this migration creates them (actor_id, the one column a
+# deleted account may clear, last).
+_COLUMNS = (
+    "id", "seq", "at", "actor_ref", "actor_name", "actor_role", "kind", "action",
+    "target_type", "target_id", "field", "before", "after", "detail", "ip", "user_agent",
+    "channel", "prev_hash", "hash",
+)
+_UNCHANGED = " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in _COLUMNS)
+_ABORT = f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END"
+_SQLITE = {
+    "audit_auditevent_no_update": (
+        f'CREATE TRIGGER "audit_auditevent_no_update" BEFORE UPDATE ON "{_TABLE}" FOR EACH ROW '
+        f'WHEN NOT (OLD."actor_id" IS NOT NULL AND NEW."actor_id" IS NULL AND {_UNCHANGED}) '
+        f"{_ABORT}"
+    ),
+    "audit_auditevent_no_delete": (
+        f'CREATE TRIGGER "audit_auditevent_no_delete" BEFORE DELETE ON "{_TABLE}" '
+        f"FOR EACH ROW {_ABORT}"
+    ),
+}
+_PG_FUNCTION = "audit_auditevent_append_only"
+_PG_TRIGGERS = ("audit_auditevent_no_change", "audit_auditevent_no_truncate")
+_PG_SQL = (
+    f"""
+CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        -- Deleting a user account sets actor_id to NULL (on_delete=SET_NULL); nothing else.
+        IF OLD.actor_id IS NOT NULL AND NEW.actor_id IS NULL
+           AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION '{_MESSAGE} (% refused)', TG_OP USING ERRCODE = 'restrict_violation';
+END;
+$$
+""",
+    f"CREATE TRIGGER audit_auditevent_no_change BEFORE UPDATE OR DELETE ON {_TABLE} "
+    f"FOR EACH ROW EXECUTE FUNCTION {_PG_FUNCTION}()",
+    f"CREATE TRIGGER audit_auditevent_no_truncate BEFORE TRUNCATE ON {_TABLE} "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}()",
+)
 
 
 def add_triggers(apps, schema_editor):
-    # Only SQLite and PostgreSQL get triggers (install_triggers checks connection.vendor).
-    install_triggers(schema_editor.connection)
+    # Only SQLite and PostgreSQL get triggers. A plain cursor, without parameters: the
+    # PL/pgSQL text holds a literal '%'.
+    vendor = schema_editor.connection.vendor
+    statements = {"sqlite": tuple(_SQLITE.values()), "postgresql": _PG_SQL}.get(vendor, ())
+    with schema_editor.connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
 
 
 def drop_triggers(apps, schema_editor):
-    remove_triggers(schema_editor.connection)
+    vendor = schema_editor.connection.vendor
+    with schema_editor.connection.cursor() as cursor:
+        if vendor == "sqlite":
+            for name in _SQLITE:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        elif vendor == "postgresql":
+            for name in _PG_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {_TABLE}")
 
 
 class Migration(migrations.Migration):

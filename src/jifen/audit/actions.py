@@ -1,0 +1,68 @@
+"""The Chinese name of every action the system records, for the auditor's page.
+
+Actions are literal strings at their ``record_event`` calls (``"application.submit"``) or
+module constants named ``*_ACTION``; views of personal data are ``"<app>.<model>.view"``
+(:func:`jifen.audit.services.record_access`). tests/audit/test_actions.py finds every one in
+``src/`` and fails when one has no name here: a new action gets its name in the same change.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+
+ACTION_LABELS: dict[str, str] = {
+    # accounts
+    "account.register_applicant": "申请人注册",
+    "account.register_employer": "用人单位注册",
+    "account.create_staff": "创建工作人员账户",
+    "account.login": "登录",
+    "account.logout": "退出登录",
+    "account.login_failed": "登录失败",
+    "account.locked_out": "账户锁定",
+    "account.second_factor_enrolled": "绑定身份验证器",
+    "account.second_factor_verified": "通过双因素验证",
+    "account.second_factor_failed": "双因素验证失败",
+    "account.second_factor_reset": "重置身份验证器",
+    "api.token_issue": "签发接口访问令牌",
+    "api.token_revoke": "注销接口访问令牌",
+    # rounds
+    "round.create": "创建积分落户年度",
+    # links and applications
+    "link.request": "申请关联用人单位",
+    "link.cancel": "撤销单位关联",
+    "link.confirm": "确认单位关联",
+    "link.refuse": "拒绝单位关联",
+    "application.start": "开始填报",
+    "application.save": "保存填报项",
+    "application.submit": "提交申报",
+    "application.withdraw": "撤回申报",
+    "application.return": "退回申请人修改",
+    "application.employer_submit": "单位提交审核部门",
+    "evidence.add": "上传证明材料",
+    "evidence.delete": "删除证明材料",
+    # views of personal data (record_access: "<app>.<model>.view")
+    "accounts.applicantprofile.view": "查阅申请人信息",
+    "applications.application.view": "查阅申报内容",
+    "audit.auditevent.view": "查阅审计日志",
+    "data.view": "查阅个人信息",
+    # the audit log itself
+    "access.refused": "拒绝访问",
+    "access.refused_summary": "拒绝访问（汇总）",
+    "audit.checkpoint": "审计检查点",
+}
+
+VIEW_SUFFIX = ".view"
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of ``action``; a view of another model is named after the model; an
+    unknown action (there should be none) is shown as it is."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    if action.endswith(VIEW_SUFFIX):
+        try:
+            model = apps.get_model(action.removesuffix(VIEW_SUFFIX))
+        except (LookupError, ValueError):
+            return action
+        return f"查阅{model._meta.verbose_name}"
+    return action
