@@ -26,7 +26,7 @@ def _password_field() -> forms.CharField:
         label="密码",
         strip=False,
         widget=forms.PasswordInput(render_value=True),
-        help_text="至少12位，不能全为数字，不能与用户名相近",
+        help_text="至少12位，不能全为数字、全为空格或同一字符重复，不能与用户名相近",
     )
 
 

@@ -176,14 +176,17 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Django's rules with Chinese messages, plus: not only spaces or one repeated character
+# (jifen.accounts.passwords).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "jifen.accounts.passwords.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "jifen.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},  # OWASP ASVS level 2
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "jifen.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "jifen.accounts.passwords.NumericPasswordValidator"},
+    {"NAME": "jifen.accounts.passwords.NotTrivialValidator"},
 ]
 
 # Idle time-out of 30 minutes: every request pushes the expiry forward.
