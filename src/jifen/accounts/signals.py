@@ -21,7 +21,7 @@ def _clip(username: Any) -> str:
     return str(username or "")[:MAX_USERNAME_IN_LOG]
 
 
-def _user_named(username: str) -> Any:
+def user_named(username: str) -> Any:
     """The account ``username`` names, or None (unknown names are recorded too)."""
     if not username:
         return None
@@ -54,13 +54,17 @@ def audit_login_failed(
     whether the account is locked after this attempt.
     """
     username = _clip(credentials.get(get_user_model().USERNAME_FIELD))
-    user = _user_named(username)
+    user = user_named(username)
     locked_out = bool(getattr(request, "axes_locked_out", False))
+    after: dict[str, Any] = {"locked_out": locked_out}
+    refusal = getattr(request, "jifen_login_refusal", None)
+    if refusal is not None:  # refused by the throttle before the password was checked
+        after["refused"] = refusal.scope
     record_event(
         actor=None,
         action="account.login_failed",
         target=user,
-        after={"locked_out": locked_out},
+        after=after,
         detail=username,
     )
 
@@ -72,7 +76,9 @@ def audit_locked_out(
     ip_address: str | None = None,
     **kwargs: Any,
 ) -> None:
-    """axes' ``user_locked_out``: the failure that locked the account.
+    """axes' ``user_locked_out``: the failure that locked the account for the address it came
+    from (``scope`` ``account_address``; the throttle's other lock-outs are recorded by
+    :mod:`jifen.accounts.throttle`).
 
     axes sends the signal again for every attempt refused during the lock-out; those are
     recorded as ``account.login_failed`` with ``locked_out`` true, not as new lock-outs. Only
@@ -82,12 +88,12 @@ def audit_locked_out(
     if failures is None:
         return
     name = _clip(username)
-    user = _user_named(name)
+    user = user_named(name)
     record_event(
         actor=user,
         action="account.locked_out",
         target=user,
-        after={"failures": failures},
+        after={"failures": failures, "scope": "account_address"},
         detail=name,
     )
 
