@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -13,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from jifen.core.errors import ServiceError
+from jifen.core.errors import SHOWN_ON_PAGE, FieldError
 from jifen.core.forms import apply_service_error
 
 from . import second_factor, services
@@ -26,52 +27,63 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def _all_problems(form: forms.Form, problems: list[FieldError]) -> bool:
+    """Put the service's problems on ``form`` beside Django's own (required fields, the two
+    passwords), so that every error shows at once; a field Django already refused keeps its
+    message. True when the form has no error at all."""
+    form.is_valid()
+    refused_by_django = set(form.errors)
+    for problem in problems:
+        field = problem.field if problem.field in form.fields else None
+        if field not in refused_by_django:
+            form.add_error(field, problem.message)
+    return not form.errors
+
+
+def _typed(form: forms.Form, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(form.data.get(name, "")) for name in names}
+
+
+APPLICANT_FIELDS = ("username", "password", "id_number", "name", "phone")
+EMPLOYER_FIELDS = (
+    "employer_name", "credit_code", "district", "username", "password", "agent_name", "phone",
+)
+
+
 @require_http_methods(["GET", "POST"])
 def register_applicant(request: HttpRequest) -> HttpResponse:
     form = ApplicantRegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = services.register_applicant(
-                username=d["username"],
-                password=d["password"],
-                id_number=d["id_number"],
-                name=d["name"],
-                phone=d["phone"],
-            )
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "注册成功。下一步：输入单位注册码，关联您的用人单位。")
-            return redirect("web:dashboard")
+    if request.method == "POST":
+        data = _typed(form, APPLICANT_FIELDS)
+        if _all_problems(form, services.applicant_registration_problems(**data)):
+            try:
+                user = services.register_applicant(**data)
+            except SHOWN_ON_PAGE as exc:
+                apply_service_error(form, exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, "注册成功。下一步：输入单位注册码，关联您的用人单位。")
+                return redirect("web:dashboard")
     return render(request, "accounts/register_applicant.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
 def register_employer(request: HttpRequest) -> HttpResponse:
     form = EmployerRegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = services.register_employer(
-                employer_name=d["employer_name"],
-                credit_code=d["credit_code"],
-                district=d["district"],
-                username=d["username"],
-                password=d["password"],
-                agent_name=d["agent_name"],
-                phone=d["phone"],
-            )
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                f"单位注册成功。单位注册码：{user.employer.code}，请告知本单位申请人用于关联。",
-            )
-            return redirect("web:dashboard")
+    if request.method == "POST":
+        data = _typed(form, EMPLOYER_FIELDS)
+        if _all_problems(form, services.employer_registration_problems(**data)):
+            try:
+                user = services.register_employer(**data)
+            except SHOWN_ON_PAGE as exc:
+                apply_service_error(form, exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request,
+                    f"单位注册成功。单位注册码：{user.employer.code}，请告知本单位申请人用于关联。",
+                )
+                return redirect("web:dashboard")
     return render(request, "accounts/register_employer.html", {"form": form})
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,6 +23,7 @@ from jifen.accounts.second_factor import needs_second_factor
 from jifen.audit.services import record_event
 from jifen.core.errors import NotAuthenticated, NotPermitted
 from jifen.core.roles import Role
+from jifen.core.text import halfwidth
 
 from .models import ApiToken, token_hash
 from .schemas import ErrorOut, TokenIn, TokenOut
@@ -100,19 +101,27 @@ router = Router(tags=["登录与令牌"])
     summary="取得访问令牌",
     description=(
         "用用户名和密码换取8小时有效的访问令牌（仅申请人和单位经办人）。"
-        "用户名或密码不正确时统一返回 401 invalid_credentials；连续失败5次账户锁定30分钟"
-        "（429 locked_out）。"
+        "用户名或密码不正确、或账户不能使用令牌（工作人员）时，统一返回 401 invalid_credentials。"
+        "登录失败过多时返回 429 locked_out（Retry-After 为需等待的秒数）：同一账户在同一地址"
+        "失败5次暂停该地址30分钟；同一地址10分钟内失败20次暂停15分钟；同一账户失败过多时，"
+        "未曾成功登录过的地址须等待。"
     ),
 )
 def token_issue(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     # With the request, so that the login lock-out (django-axes) counts API attempts too; a
     # failure is audited by jifen.accounts.signals (account.login_failed), and a locked-out
     # account gets axes' 429 locked_out from its middleware.
-    user = authenticate(request, username=payload.username, password=payload.password)
+    username = halfwidth(payload.username).strip()
+    user = authenticate(request, username=username, password=payload.password)
+    if user is not None and user.role not in TOKEN_ROLES:
+        # A staff account's right password gets the same answer as a wrong one (no way to
+        # tell the two apart), and counts as a failure for the login throttle as well.
+        user_login_failed.send(
+            sender=__name__, credentials={"username": username}, request=request
+        )
+        user = None
     if user is None:
         raise NotAuthenticated(BAD_LOGIN, code="invalid_credentials")
-    if user.role not in TOKEN_ROLES:
-        raise NotPermitted("工作人员账户不能使用访问令牌，请通过网页登录")
     with transaction.atomic():
         # A successful sign-in, as on the login page: resets the failure count (axes) and
         # records account.login.
