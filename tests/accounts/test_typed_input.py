@@ -189,6 +189,7 @@ def test_a_registered_identity_number_gets_a_generic_answer(client: Client) -> N
     assert form.non_field_errors() == [services.REGISTRATION_REFUSED]
     html = response.content.decode()
     assert reverse("accounts:login") in html
+    assert reverse("accounts:password_reset") in html
     assert "已注册" not in html
 
 

@@ -113,3 +113,52 @@ def clean_six_digits(value: str) -> str:
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise forms.ValidationError(CODE_FORMAT)
     return code
+
+
+# --- passwords: change and reset (jifen.accounts.recovery) -------------------------------------
+
+
+class _NewPasswordsMatch(forms.Form):
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
+            self.add_error("new_password2", "两次输入的新密码不一致")
+        return data
+
+
+class PasswordChangeForm(_NewPasswordsMatch):
+    old_password = forms.CharField(
+        label="原密码", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = _password_field("新密码")
+    new_password2 = forms.CharField(
+        label="确认新密码", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class ResetRequestForm(forms.Form):
+    identifier = forms.CharField(
+        label="用户名或公民身份号码", max_length=150,
+        help_text="申请人可填写公民身份号码；单位经办人请填写用户名",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    phone = forms.CharField(
+        label="注册时填写的手机号码", max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
+class ResetConfirmForm(_NewPasswordsMatch):
+    code = forms.CharField(
+        label="短信验证码", max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+    new_password = _password_field("新密码")
+    new_password2 = forms.CharField(
+        label="确认新密码", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
@@ -19,14 +19,24 @@ from ninja import Router, Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from jifen.accounts import recovery
 from jifen.accounts.second_factor import needs_second_factor
+from jifen.audit.middleware import client_ip
 from jifen.audit.services import record_event
 from jifen.core.errors import NotAuthenticated, NotPermitted
 from jifen.core.roles import Role
 from jifen.core.text import halfwidth
 
 from .models import ApiToken, token_hash
-from .schemas import ErrorOut, TokenIn, TokenOut
+from .schemas import (
+    ErrorOut,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    PasswordResetOut,
+    TokenIn,
+    TokenOut,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOKEN_ROLES = frozenset({Role.APPLICANT, Role.EMPLOYER_AGENT})
@@ -152,4 +162,64 @@ def token_revoke(request: HttpRequest) -> Status[None]:
                 actor=request.auth, action="api.token_revoke", target=row,
                 after={"token": row.prefix},
             )
+    return Status(204, None)
+
+
+# --- passwords ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/password",
+    response={204: None, **ERRORS},
+    summary="修改密码",
+    description=(
+        "已登录用户凭原密码设置新密码。成功后该账户其他会话结束，其他访问令牌全部注销"
+        "（本次请求所用的令牌仍有效）。原密码不正确时 422（errors 指出 old_password）。"
+    ),
+)
+def password_change(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]:
+    token = getattr(request, "api_token", None)
+    recovery.change_password(
+        user=request.auth, old_password=payload.old_password, new_password=payload.new_password,
+        keep_token_id=token.pk if token is not None else None,
+    )
+    if token is None:  # the session that made the change stays signed in
+        update_session_auth_hash(request, request.auth)
+    return Status(204, None)
+
+
+@router.post(
+    "/password-reset",
+    auth=None,
+    response={202: PasswordResetOut, 429: ErrorOut, 503: ErrorOut, **ERRORS},
+    summary="找回密码：获取短信验证码",
+    description=(
+        "申请人（用户名或公民身份号码）和单位经办人（用户名）凭注册手机号码找回密码。"
+        "无论信息是否与账户相符，都返回相同的 202 应答和 reset_id；相符时向该手机发送6位验证码，"
+        "10分钟内有效。工作人员账户不能使用，请联系安全管理员。"
+        "同一地址1小时内请求过多时返回 429 throttled。"
+    ),
+)
+def password_reset_request(request: HttpRequest, payload: PasswordResetIn) -> Status[Any]:
+    started = recovery.request_reset(
+        identifier=payload.identifier, phone=payload.phone, ip=client_ip(request) or None
+    )
+    return Status(202, {"reset_id": started.token, "message": started.message})
+
+
+@router.post(
+    "/password-reset/confirm",
+    auth=None,
+    response={204: None, **ERRORS},
+    summary="找回密码：设置新密码",
+    description=(
+        "用短信验证码设置新密码。验证码错误、过期、已使用或错误次数过多时返回 422"
+        "（errors 指出 code）；新密码不符合要求时 errors 指出 new_password。成功后该账户所有会话"
+        "结束、访问令牌全部注销、登录限制解除。"
+    ),
+)
+def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn) -> Status[None]:
+    recovery.complete_reset(
+        token=payload.reset_id, code=payload.code, new_password=payload.new_password
+    )
     return Status(204, None)

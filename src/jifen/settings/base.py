@@ -240,6 +240,18 @@ AXES_LOCKOUT_CALLABLE = "jifen.accounts.lockout.lockout_response"
 # The same client address as the audit log (honours AUDIT_TRUST_X_FORWARDED_FOR).
 AXES_CLIENT_IP_CALLABLE = "jifen.accounts.lockout.client_ip_address"
 
+# --- text messages (jifen.accounts.sms): the password-reset codes -----------------------------
+
+# Development prints them to the console log; production.py refuses to send (no gateway yet)
+# unless SMS_BACKEND names a real one.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "jifen.accounts.sms.ConsoleBackend")
+PASSWORD_RESET = {
+    "CODE_LIFETIME": timedelta(minutes=10),
+    "CODE_ATTEMPTS": 5,  # wrong codes before the code is void
+    "PER_ACCOUNT_PER_HOUR": 3,  # codes sent to one account
+    "PER_ADDRESS_PER_HOUR": 10,  # requests from one address, matching an account or not
+}
+
 # --- second factor for staff (等保2.0 三级 双因素鉴别; jifen.accounts.second_factor) ------------
 
 # Staff accounts sign in with their password and then a 6-digit TOTP code from an

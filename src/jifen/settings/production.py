@@ -6,6 +6,8 @@ Optional: DATABASE_URL (PostgreSQL; SQLite under var/ otherwise), CSRF_TRUSTED_O
 BEHIND_TLS_PROXY=1 when a reverse proxy terminates HTTPS and sets X-Forwarded-Proto.
 """
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -28,6 +30,11 @@ try:
         raise ValueError
 except ValueError as exc:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be 64 hexadecimal characters.") from exc
+
+# Password-reset codes by SMS: only through a real gateway (never the development console).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "jifen.accounts.sms.DisabledBackend")
+if SMS_BACKEND == "jifen.accounts.sms.ConsoleBackend":
+    raise ImproperlyConfigured("SMS_BACKEND must not be the console backend in production.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:

@@ -21,3 +21,6 @@ AUDIT_ALLOW_FLUSH = True
 # backend needs the request, which Client.login() does not pass: tests sign in with
 # client.force_login(user), or post to the login page.
 AXES_ENABLED = True
+
+# Text messages stay in jifen.accounts.sms.MemoryBackend.outbox.
+SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"
