@@ -103,7 +103,10 @@ def connect() -> None:
     from axes.signals import user_locked_out
     from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+    from .middleware import remember_login_time
+
     user_logged_in.connect(audit_login, dispatch_uid="jifen.accounts.audit_login")
+    user_logged_in.connect(remember_login_time, dispatch_uid="jifen.accounts.login_time")
     user_logged_out.connect(audit_logout, dispatch_uid="jifen.accounts.audit_logout")
     user_login_failed.connect(audit_login_failed, dispatch_uid="jifen.accounts.audit_login_failed")
     user_locked_out.connect(audit_locked_out, dispatch_uid="jifen.accounts.audit_locked_out")

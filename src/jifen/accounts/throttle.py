@@ -209,9 +209,19 @@ class LoginThrottleHandler(AxesDatabaseHandler):
 
     def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
         super().user_logged_in(sender, request, user, **kwargs)
+        # The known addresses of control 3: axes' access log is off (AXES_DISABLE_ACCESS_LOG:
+        # it would start a session for every API token request); the row is written here.
+        username = user.get_username()
+        AccessLog.objects.create(
+            username=username,
+            ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
+            user_agent=request.axes_user_agent,  # type: ignore[attr-defined]
+            http_accept=request.axes_http_accept,  # type: ignore[attr-defined]
+            path_info=request.axes_path_info,  # type: ignore[attr-defined]
+        )
         # Keep the known addresses of this account to the period that counts.
         since = timezone.now() - timedelta(days=policy("KNOWN_ADDRESS_DAYS"))
-        AccessLog.objects.filter(username=user.get_username(), attempt_time__lt=since).delete()
+        AccessLog.objects.filter(username=username, attempt_time__lt=since).delete()
 
     def _audit_new_blocks(self, request: HttpRequest, credentials: dict[str, Any]) -> None:
         """The failure that starts an address block or the account's delays is a lock-out in
