@@ -206,3 +206,13 @@ def test_the_api_answer_for_a_registered_number_is_the_generic_refusal(client: C
         "code": "invalid", "message": services.REGISTRATION_REFUSED,
         "errors": [{"field": "", "message": services.REGISTRATION_REFUSED}],
     }
+
+
+def test_the_otp_code_form_folds_full_width_and_refuses_other_digits() -> None:
+    from jifen.accounts.forms import OTPCodeForm
+
+    form = OTPCodeForm({"code": full_width("123 456")})
+    assert form.is_valid() and form.cleaned_data["code"] == "123456"
+    form = OTPCodeForm({"code": "123456".translate(ARABIC_INDIC)})
+    assert not form.is_valid()
+    assert form.errors["code"] == [FOREIGN_DIGIT_MESSAGE]
