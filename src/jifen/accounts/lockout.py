@@ -16,11 +16,6 @@ from .throttle import PAIR, Refusal, request_refusal
 LOCKED_OUT_CODE = "locked_out"
 
 
-def cooloff_minutes() -> int:
-    """The length of a lock-out in minutes (AXES_COOLOFF_TIME is a timedelta)."""
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-
-
 def client_ip_address(request: HttpRequest) -> str | None:
     """AXES_CLIENT_IP_CALLABLE: the address the audit log records (None when there is none;
     axes stores it in a nullable IP-address column)."""

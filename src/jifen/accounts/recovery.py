@@ -219,7 +219,8 @@ def complete_reset(*, token: str, code: str, new_password: str) -> User:
     wrong: str | None = None
     with transaction.atomic():
         row = (
-            PasswordReset.objects.select_for_update().select_related("user")
+            # No select_related: PostgreSQL cannot lock the nullable side of an outer join.
+            PasswordReset.objects.select_for_update()
             .filter(token_hash=_token_hash(token or "")).first()
         )
         if row is None:
@@ -244,7 +245,7 @@ def complete_reset(*, token: str, code: str, new_password: str) -> User:
 
 @transaction.atomic
 def _set_new_password(reset_id: int, new_password: str) -> User:
-    row = PasswordReset.objects.select_for_update().select_related("user").get(pk=reset_id)
+    row = PasswordReset.objects.select_for_update().get(pk=reset_id)
     user = row.user
     problems = password_problems(new_password, user)
     if problems:
