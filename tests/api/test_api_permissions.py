@@ -156,11 +156,21 @@ def test_token_is_stored_only_as_a_hash_and_lasts_eight_hours(world: dict[str, A
     assert body["token"] not in str(event.after)
 
 
-def test_staff_get_no_token(world: dict[str, Any]) -> None:
+def test_staff_get_no_token_and_the_answer_does_not_tell_the_password_was_right(
+    world: dict[str, Any],
+) -> None:
     staff = make_staff(Role.BUREAU_ADMIN)
-    refused(ApiClient().post("/api/auth/token", {"username": staff.username,
-                                                 "password": PASSWORD}), 403, "forbidden")
+    right = ApiClient().post("/api/auth/token", {"username": staff.username,
+                                                 "password": PASSWORD})
+    wrong = ApiClient().post("/api/auth/token", {"username": staff.username,
+                                                 "password": "Wrong-passw0rd-guess"})
+    assert right.status_code == wrong.status_code == 401
+    assert right.json() == wrong.json() == refused(wrong, 401, "invalid_credentials")
+    assert right["WWW-Authenticate"] == wrong["WWW-Authenticate"]
     assert not ApiToken.objects.filter(user=staff).exists()
+    # Both count as failures: five right passwords lock the address as five wrong ones would.
+    failures = AuditEvent.objects.filter(action="account.login_failed", target_id=str(staff.pk))
+    assert failures.count() == 2
 
 
 # --- 403: wrong role ----------------------------------------------------------------------

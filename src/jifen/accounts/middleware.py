@@ -1,20 +1,68 @@
-"""Staff sessions must pass the second factor before they reach anything else."""
+"""Sessions: an absolute lifetime from login, and staff must pass the second factor before they
+reach anything else."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
 from jifen.audit.middleware import API_PREFIX
+from jifen.audit.services import record_event
 
 from .second_factor import has_confirmed_device, needs_second_factor
 
 SECOND_FACTOR_REQUIRED = "second_factor_required"
 SECOND_FACTOR_MESSAGE = "工作人员账户须完成动态验证码验证后才能继续操作"
+
+LOGIN_AT_KEY = "jifen_login_at"
+SESSION_EXPIRED_MESSAGE = "登录已超过{hours}小时，为保护您的信息，请重新登录。"
+
+
+def remember_login_time(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """``user_logged_in``: note when the session signed in (its absolute lifetime starts then).
+    Only for a session login (the API's token endpoint signs no session in)."""
+    session = getattr(request, "session", None)
+    if session is not None and SESSION_KEY in session:
+        session[LOGIN_AT_KEY] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    """A signed-in session older than ``SESSION_ABSOLUTE_AGE`` since its login (or with no
+    login time) is ended, however active it has been: the page goes to the login page with a
+    message; under /api/ the caller is simply no longer signed in (401 from the API)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and self._expired(request):
+            record_event(actor=user, action="account.session_expired", target=user)
+            request.session.flush()
+            request.user = AnonymousUser()
+            if not request.path_info.startswith(API_PREFIX):
+                hours = int(settings.SESSION_ABSOLUTE_AGE.total_seconds() // 3600)
+                messages.info(request, SESSION_EXPIRED_MESSAGE.format(hours=hours))
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(request: HttpRequest) -> bool:
+        login_at = request.session.get(LOGIN_AT_KEY)
+        if not isinstance(login_at, int):
+            return True
+        return time.time() - login_at > settings.SESSION_ABSOLUTE_AGE.total_seconds()
+
 
 # Reachable without the second factor: the health checks and the public API description.
 OPEN_PREFIXES = ("/healthz/",)

@@ -93,3 +93,33 @@ class ApplicantProfile(models.Model):
     @property
     def id_number_masked(self) -> str:
         return mask(self.id_number)
+
+
+class PasswordReset(models.Model):
+    """One request for a password-reset code by SMS (``jifen.accounts.recovery``).
+
+    A row is made for every request, matching an account or not, so that requests can be
+    counted per address and the answer is the same either way. The person holds ``token``
+    (kept in their session, or returned by the API); only hashes of it and of the code are
+    stored.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # None when the details matched no account that may reset its password this way.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="password_resets"
+    )
+    code_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "密码重置申请"
+        verbose_name_plural = verbose_name
+        indexes = [models.Index(fields=["ip", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"密码重置申请 #{self.pk}"

@@ -144,6 +144,8 @@ def _use_code(request: HttpRequest, token: str, *, confirmed: bool) -> CodeCheck
             # Any other half-finished enrolment is void now.
             TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
         otp_login(request, device)
+        # A new session key for the session's new privileges (session fixation), as at login.
+        request.session.cycle_key()
         # Literal action names (jifen.audit.actions labels every one).
         action = "account.second_factor_verified" if confirmed else "account.second_factor_enrolled"
         record_event(actor=user, action=action, target=user, after={"device": device.pk})

@@ -25,7 +25,7 @@ def _clip(username: Any) -> str:
     return str(username or "")[:MAX_USERNAME_IN_LOG]
 
 
-def _user_named(username: str) -> Any:
+def user_named(username: str) -> Any:
     """The account ``username`` names, or None (unknown names are recorded too)."""
     if not username:
         return None
@@ -66,13 +66,17 @@ def audit_login_failed(
     whether the account is locked after this attempt.
     """
     username = _clip(credentials.get(get_user_model().USERNAME_FIELD))
-    user = _user_named(username)
+    user = user_named(username)
     locked_out = bool(getattr(request, "axes_locked_out", False))
+    after: dict[str, Any] = {"locked_out": locked_out}
+    refusal = getattr(request, "jifen_login_refusal", None)
+    if refusal is not None:  # refused by the throttle before the password was checked
+        after["refused"] = refusal.scope
     record_event(
         actor=None,
         action="account.login_failed",
         target=user,
-        after={"locked_out": locked_out, **_typed_name(username, user)},
+        after={**after, **_typed_name(username, user)},
     )
 
 
@@ -83,7 +87,9 @@ def audit_locked_out(
     ip_address: str | None = None,
     **kwargs: Any,
 ) -> None:
-    """axes' ``user_locked_out``: the failure that locked the account.
+    """axes' ``user_locked_out``: the failure that locked the account for the address it came
+    from (``scope`` ``account_address``; the throttle's other lock-outs are recorded by
+    :mod:`jifen.accounts.throttle`).
 
     axes sends the signal again for every attempt refused during the lock-out; those are
     recorded as ``account.login_failed`` with ``locked_out`` true, not as new lock-outs. Only
@@ -93,12 +99,12 @@ def audit_locked_out(
     if failures is None:
         return
     name = _clip(username)
-    user = _user_named(name)
+    user = user_named(name)
     record_event(
         actor=user,
         action="account.locked_out",
         target=user,
-        after={"failures": failures, **_typed_name(name, user)},
+        after={"failures": failures, "scope": "account_address", **_typed_name(name, user)},
     )
 
 
@@ -107,7 +113,10 @@ def connect() -> None:
     from axes.signals import user_locked_out
     from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+    from .middleware import remember_login_time
+
     user_logged_in.connect(audit_login, dispatch_uid="jifen.accounts.audit_login")
+    user_logged_in.connect(remember_login_time, dispatch_uid="jifen.accounts.login_time")
     user_logged_out.connect(audit_logout, dispatch_uid="jifen.accounts.audit_logout")
     user_login_failed.connect(audit_login_failed, dispatch_uid="jifen.accounts.audit_login_failed")
     user_locked_out.connect(audit_locked_out, dispatch_uid="jifen.accounts.audit_locked_out")

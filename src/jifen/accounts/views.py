@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,11 +14,20 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from jifen.core.errors import ServiceError
+from jifen.audit.middleware import client_ip
+from jifen.core.errors import SHOWN_ON_PAGE, FieldError
 from jifen.core.forms import apply_service_error
 
-from . import second_factor, services
-from .forms import ApplicantRegistrationForm, EmployerRegistrationForm, LoginForm, OTPCodeForm
+from . import recovery, second_factor, services
+from .forms import (
+    ApplicantRegistrationForm,
+    EmployerRegistrationForm,
+    LoginForm,
+    OTPCodeForm,
+    PasswordChangeForm,
+    ResetConfirmForm,
+    ResetRequestForm,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -26,52 +36,63 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def _all_problems(form: forms.Form, problems: list[FieldError]) -> bool:
+    """Put the service's problems on ``form`` beside Django's own (required fields, the two
+    passwords), so that every error shows at once; a field Django already refused keeps its
+    message. True when the form has no error at all."""
+    form.is_valid()
+    refused_by_django = set(form.errors)
+    for problem in problems:
+        field = problem.field if problem.field in form.fields else None
+        if field not in refused_by_django:
+            form.add_error(field, problem.message)
+    return not form.errors
+
+
+def _typed(form: forms.Form, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(form.data.get(name, "")) for name in names}
+
+
+APPLICANT_FIELDS = ("username", "password", "id_number", "name", "phone")
+EMPLOYER_FIELDS = (
+    "employer_name", "credit_code", "district", "username", "password", "agent_name", "phone",
+)
+
+
 @require_http_methods(["GET", "POST"])
 def register_applicant(request: HttpRequest) -> HttpResponse:
     form = ApplicantRegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = services.register_applicant(
-                username=d["username"],
-                password=d["password"],
-                id_number=d["id_number"],
-                name=d["name"],
-                phone=d["phone"],
-            )
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "注册成功。下一步：输入单位注册码，关联您的用人单位。")
-            return redirect("web:dashboard")
+    if request.method == "POST":
+        data = _typed(form, APPLICANT_FIELDS)
+        if _all_problems(form, services.applicant_registration_problems(**data)):
+            try:
+                user = services.register_applicant(**data)
+            except SHOWN_ON_PAGE as exc:
+                apply_service_error(form, exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, "注册成功。下一步：输入单位注册码，关联您的用人单位。")
+                return redirect("web:dashboard")
     return render(request, "accounts/register_applicant.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
 def register_employer(request: HttpRequest) -> HttpResponse:
     form = EmployerRegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = services.register_employer(
-                employer_name=d["employer_name"],
-                credit_code=d["credit_code"],
-                district=d["district"],
-                username=d["username"],
-                password=d["password"],
-                agent_name=d["agent_name"],
-                phone=d["phone"],
-            )
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                f"单位注册成功。单位注册码：{user.employer.code}，请告知本单位申请人用于关联。",
-            )
-            return redirect("web:dashboard")
+    if request.method == "POST":
+        data = _typed(form, EMPLOYER_FIELDS)
+        if _all_problems(form, services.employer_registration_problems(**data)):
+            try:
+                user = services.register_employer(**data)
+            except SHOWN_ON_PAGE as exc:
+                apply_service_error(form, exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request,
+                    f"单位注册成功。单位注册码：{user.employer.code}，请告知本单位申请人用于关联。",
+                )
+                return redirect("web:dashboard")
     return render(request, "accounts/register_employer.html", {"form": form})
 
 
@@ -144,3 +165,70 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             return _go_on(request)
         form.add_error("code", check.message)
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
+
+
+# --- passwords: change and reset (jifen.accounts.recovery) -------------------------------------
+
+RESET_SESSION_KEY = "jifen_password_reset"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            recovery.change_password(
+                user=request.user, old_password=d["old_password"], new_password=d["new_password"]
+            )
+        except SHOWN_ON_PAGE as exc:
+            apply_service_error(form, exc)
+        else:
+            # This session stays signed in; every other one of the account ends.
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "密码已修改。其他设备上的登录已失效，需用新密码重新登录。")
+            return redirect("web:dashboard")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Step 1: user name or identity number, and the registered phone number."""
+    form = ResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            started = recovery.request_reset(
+                identifier=form.cleaned_data["identifier"],
+                phone=form.cleaned_data["phone"],
+                ip=client_ip(request) or None,
+            )
+        except (*SHOWN_ON_PAGE, recovery.Throttled, recovery.SmsUnavailableError) as exc:
+            apply_service_error(form, exc)
+        else:
+            # The handle of step 2 stays in the session, never in the URL.
+            request.session[RESET_SESSION_KEY] = started.token
+            messages.info(request, started.message)
+            return redirect("accounts:password_reset_confirm")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the SMS and the new password."""
+    token = request.session.get(RESET_SESSION_KEY)
+    if not token:
+        messages.info(request, "请先填写用户名和手机号码获取验证码。")
+        return redirect("accounts:password_reset")
+    form = ResetConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            recovery.complete_reset(token=token, code=d["code"], new_password=d["new_password"])
+        except SHOWN_ON_PAGE as exc:
+            apply_service_error(form, exc)
+        else:
+            request.session.pop(RESET_SESSION_KEY, None)
+            messages.success(request, "密码已重置，请用新密码登录。")
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form})

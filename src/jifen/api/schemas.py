@@ -142,6 +142,27 @@ class TokenIn(Schema):
     password: Text256
 
 
+class PasswordChangeIn(Schema):
+    old_password: Text256
+    new_password: Text256
+
+
+class PasswordResetIn(Schema):
+    identifier: Text150 = Field(..., description="用户名，或申请人的公民身份号码")
+    phone: Text20 = Field(..., description="注册时填写的手机号码")
+
+
+class PasswordResetOut(Schema):
+    reset_id: str = Field(..., description="下一步（/api/auth/password-reset/confirm）使用")
+    message: str
+
+
+class PasswordResetConfirmIn(Schema):
+    reset_id: Text256
+    code: Text20 = Field(..., description="短信中的6位数字验证码")
+    new_password: Text256
+
+
 class TokenOut(Schema):
     token: str = Field(..., description="在请求头中使用：Authorization: Bearer <token>")
     token_type: str = "Bearer"

@@ -7,6 +7,8 @@ Optional: DATABASE_URL (PostgreSQL; SQLite under var/ otherwise), CSRF_TRUSTED_O
 BEHIND_TLS_PROXY=1 when a reverse proxy terminates HTTPS and sets X-Forwarded-Proto.
 """
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from jifen.core.key_strength import weak_key_message
@@ -42,6 +44,11 @@ if bytes.fromhex(AUDIT_CHAIN_KEY) == bytes.fromhex(FIELD_ENCRYPTION_KEY):
     raise ImproperlyConfigured("AUDIT_CHAIN_KEY must differ from FIELD_ENCRYPTION_KEY.")
 # audit_verify fails while the log has no checkpoint outside the database (docs/audit.md).
 AUDIT_CHECKPOINT_REQUIRED = True
+
+# Password-reset codes by SMS: only through a real gateway (never the development console).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "jifen.accounts.sms.DisabledBackend")
+if SMS_BACKEND == "jifen.accounts.sms.ConsoleBackend":
+    raise ImproperlyConfigured("SMS_BACKEND must not be the console backend in production.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:

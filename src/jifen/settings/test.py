@@ -32,3 +32,6 @@ AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR")
     or Path(tempfile.gettempdir()) / f"jifen-test-checkpoints-{os.getpid()}"
 )
+
+# Text messages stay in jifen.accounts.sms.MemoryBackend.outbox.
+SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"

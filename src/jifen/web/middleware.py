@@ -14,7 +14,10 @@ from jifen.core.errors import NotAuthenticated, NotFound, NotPermitted, ServiceE
 
 
 class SecurityHeadersMiddleware:
-    """Adds Content-Security-Policy and Permissions-Policy from settings.
+    """Adds Content-Security-Policy and Permissions-Policy from settings, and
+    ``Cache-Control: no-store`` to every response Django makes: pages and API answers carry
+    personal data whenever someone is signed in, and a refused form echoes what was typed, so
+    no browser or proxy may keep a copy (static files are not served through here).
 
     A view that sets its own header keeps it.
     """
@@ -30,6 +33,8 @@ class SecurityHeadersMiddleware:
         permissions = getattr(settings, "PERMISSIONS_POLICY", "")
         if permissions and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = permissions
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
         return response
 
 

@@ -1,10 +1,13 @@
-"""The staff workbench (/staff/): one section per staff role, each read-only here.
+"""The staff workbench (/staff/): one section per staff role, read-only but the security
+administrator's account administration.
 
 - 市人社局管理员 (bureau_admin): the current round and where its applications stand;
 - 部门审核员 (reviewer): the applications the employers passed on, cut down to the sections
   of the reviewer's department;
 - 审计员 (auditor): the audit log with filters, and whether its hash chain is intact;
-- 安全管理员 (security_admin): the user accounts;
+- 安全管理员 (security_admin): the user accounts, and their administration (create staff
+  accounts, unlock, disable/enable, reset the second factor or a staff password:
+  ``jifen.accounts.administration``);
 - 运维人员 (operator): the system's health.
 
 Which section a person sees follows from their role on the server; applicants and employer
@@ -22,14 +25,16 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
+from jifen.accounts import administration
 from jifen.accounts import selectors as account_selectors
 from jifen.accounts.models import User
 from jifen.applications import selectors as app_selectors
@@ -42,6 +47,8 @@ from jifen.audit.actions import ACTION_LABELS, action_label
 from jifen.audit.anchor import verify_log
 from jifen.audit.models import AuditEvent
 from jifen.audit.services import record_access, verify_chain
+from jifen.core.errors import SHOWN_ON_PAGE
+from jifen.core.forms import apply_service_error
 from jifen.core.roles import STAFF_ROLES, Department, Role
 from jifen.rounds.selectors import current_round
 
@@ -212,20 +219,142 @@ def _auditor_context(request: HttpRequest) -> dict[str, Any]:
 # --- 安全管理员 ---------------------------------------------------------------------------------
 
 
+class AccountFilterForm(forms.Form):
+    role = forms.ChoiceField(label="角色", required=False)
+    state = forms.ChoiceField(
+        label="状态", required=False,
+        choices=[("", "全部"), *account_selectors.STATES.items()],
+    )
+    q = forms.CharField(label="用户名或姓名", required=False, max_length=150)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "全部"), *Role.choices]
+
+
 def _security_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
-    role = request.GET.get("role", "")
-    if role not in Role.values:
-        role = ""
-    users = account_selectors.accounts_for_security_admin(user, role=role or None)
+    form = AccountFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        d = form.cleaned_data
+        filters = {"role": d["role"] or None, "state": d["state"] or None,
+                   "query": d["q"].strip() or None}
+    users = account_selectors.accounts_for_security_admin(user, **filters)
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
-        "roles": Role.choices,
-        "role_filter": role,
-        "users": Paginator(users, PAGE_SIZE).get_page(request.GET.get("page")),
+        "form": form,
+        "users": page,
+        "rows": account_selectors.account_rows(user, list(page.object_list)),
         "role_counts": {
             ROLE_LABELS.get(r, r): n for r, n in account_selectors.role_counts(user).items()
         },
     }
+
+
+security_page = role_required([Role.SECURITY_ADMIN], "只有安全管理员可以管理用户账户")
+
+
+class StaffAccountForm(forms.Form):
+    username = forms.CharField(label="用户名", max_length=40,
+                               help_text="4到40位字母、数字或 _ . @ + - 符号")
+    full_name = forms.CharField(label="姓名", max_length=50)
+    role = forms.ChoiceField(
+        label="角色",
+        choices=[("", "请选择"), *((r, ROLE_LABELS[r]) for r in administration.CREATABLE_ROLES)],
+    )
+    department = forms.ChoiceField(
+        label="所属部门", required=False, choices=[("", "（部门审核员必填）"), *Department.choices],
+    )
+    phone = forms.CharField(label="手机号码", required=False, max_length=20)
+
+
+@require_http_methods(["GET", "POST"])
+@security_page
+def account_create(request: HttpRequest) -> HttpResponse:
+    """A new staff account; its temporary password is shown once, on the answer page."""
+    form = StaffAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            account, password = administration.create_staff_account(
+                actor=request.user, username=d["username"], role=d["role"],
+                department=d["department"], full_name=d["full_name"], phone=d["phone"],
+            )
+        except SHOWN_ON_PAGE as exc:
+            apply_service_error(form, exc)
+        else:
+            return render(request, "web/staff/account_password.html", {
+                "account": account, "password": password, "created": True,
+            })
+    return render(request, "web/staff/account_create.html", {"form": form})
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="原因", required=False, max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "如工单号、申请人来电记录"}),
+    )
+
+
+# action in the URL -> (title, what it does, reason required, button)
+ACCOUNT_ACTIONS: dict[str, tuple[str, str, bool, str]] = {
+    "unlock": ("解除登录限制", "清除该账户在所有网络地址的登录失败记录，立即解除锁定和等待。",
+               False, "解除锁定"),
+    "disable": ("停用账户", "停用后该账户不能登录，已登录的会话立即失效，接口访问令牌全部注销。",
+                True, "停用"),
+    "enable": ("启用账户", "启用后该账户可以重新登录。", False, "启用"),
+    "reset-second-factor": (
+        "重置身份验证器", "删除该账户已绑定的身份验证器（如手机丢失）；下次登录时须重新绑定。",
+        True, "重置身份验证器"),
+    "reset-password": (
+        "重置密码", "为该工作人员账户生成新的临时密码（只显示一次），原密码和其他会话立即失效。",
+        True, "重置密码"),
+}
+
+
+@require_http_methods(["GET", "POST"])
+@security_page
+def account_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse:
+    """A confirmation page (GET) and the action itself (POST), for one account."""
+    if action not in ACCOUNT_ACTIONS:
+        raise Http404
+    account = account_selectors.account_for_security_admin(request.user, user_id)
+    title, explanation, reason_required, button = ACCOUNT_ACTIONS[action]
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        actor = request.user
+        try:
+            if action == "unlock":
+                administration.unlock(actor=actor, user_id=user_id, reason=reason)
+                messages.success(request, f"已解除 {account.username} 的登录限制。")
+            elif action in ("disable", "enable"):
+                administration.set_active(actor=actor, user_id=user_id,
+                                          active=action == "enable", reason=reason)
+                done = "启用" if action == "enable" else "停用"
+                messages.success(request, f"已{done}账户 {account.username}。")
+            elif action == "reset-second-factor":
+                administration.reset_second_factor(actor=actor, user_id=user_id, reason=reason)
+                messages.success(
+                    request, f"已重置 {account.username} 的身份验证器，下次登录时须重新绑定。"
+                )
+            else:
+                password = administration.reset_password(
+                    actor=actor, user_id=user_id, reason=reason
+                )
+                return render(request, "web/staff/account_password.html", {
+                    "account": account, "password": password, "created": False,
+                })
+        except SHOWN_ON_PAGE as exc:
+            apply_service_error(form, exc)
+        else:
+            return redirect("staff:home")
+    return render(request, "web/staff/account_action.html", {
+        "account": account, "action": action, "title": title, "explanation": explanation,
+        "reason_required": reason_required, "button": button, "form": form,
+        "destructive": action != "enable",
+    })
 
 
 # --- 运维人员 -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from jifen.accounts.models import Employer, User
 from jifen.audit import redact
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, InvalidInput, NotFound
+from jifen.core.text import halfwidth
 
 from ..models import ACTIVE_LINK_STATUSES, Application, EmploymentLink, LinkStatus, Status
 from ._access import applicant_of, employer_of
@@ -18,7 +19,7 @@ from ._access import applicant_of, employer_of
 @transaction.atomic
 def link_request(*, actor: User, employer_code: str) -> EmploymentLink:
     applicant = applicant_of(actor)
-    code = (employer_code or "").strip().upper()
+    code = halfwidth(employer_code or "").strip().upper()  # full width from a Chinese IME
     employer = Employer.objects.filter(code=code).first()
     if employer is None:
         raise InvalidInput(
