@@ -28,7 +28,7 @@ from django.utils.crypto import salted_hmac
 from jifen.audit.redact import text_fact
 from jifen.audit.services import record_event
 from jifen.core import crypto
-from jifen.core.errors import FieldError, InvalidInput, ServiceError
+from jifen.core.errors import FieldError, InvalidInput, Throttled, Unavailable
 from jifen.core.roles import Role
 from jifen.core.text import FOREIGN_DIGIT_MESSAGE, foreign_digit
 
@@ -49,19 +49,6 @@ VOID_CODE = "验证码已失效，请重新获取"
 CODE_FORMAT = "请输入短信中的6位数字验证码"
 SMS_DOWN = "短信服务暂不可用，请稍后再试或到区服务窗口办理"
 
-
-class Throttled(ServiceError):
-    """Too many requests from here for now (HTTP 429)."""
-
-    status = 429
-    code = "throttled"
-
-
-class SmsUnavailableError(ServiceError):
-    """No SMS gateway is configured (HTTP 503)."""
-
-    status = 503
-    code = "sms_unavailable"
 
 
 def _policy(name: str) -> Any:
@@ -152,7 +139,7 @@ def request_reset(*, identifier: str, phone: str, ip: str | None) -> ResetReques
     if errors:
         raise InvalidInput("信息有误，请按提示修改", errors=errors)
     if not sms.available():
-        raise SmsUnavailableError(SMS_DOWN)
+        raise Unavailable(SMS_DOWN, code="sms_unavailable")
 
     now = timezone.now()
     hour_ago = now - timezone.timedelta(hours=1)

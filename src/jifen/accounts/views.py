@@ -203,7 +203,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
                 phone=form.cleaned_data["phone"],
                 ip=client_ip(request) or None,
             )
-        except (*SHOWN_ON_PAGE, recovery.Throttled, recovery.SmsUnavailableError) as exc:
+        except SHOWN_ON_PAGE as exc:
             apply_service_error(form, exc)
         else:
             # The handle of step 2 stays in the session, never in the URL.

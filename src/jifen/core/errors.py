@@ -84,7 +84,22 @@ class InvalidInput(ServiceError):
     code = "invalid"
 
 
-# What a page shows to the person on the page itself (a message, the form again): bad input and
-# a state that does not allow the action now. NotFound and NotPermitted are not among them:
-# they become the 404 and 403 pages in one place (jifen.web.middleware.ServiceErrorMiddleware).
-SHOWN_ON_PAGE = (InvalidInput, Conflict)
+class Throttled(ServiceError):
+    """Too many requests from here for now."""
+
+    status = 429
+    code = "throttled"
+
+
+class Unavailable(ServiceError):
+    """A service the request needs is not available now (e.g. no SMS gateway)."""
+
+    status = 503
+    code = "unavailable"
+
+
+# What a page shows to the person on the page itself (a message, the form again): bad input, a
+# state that does not allow the action now, "too often" and "not available now". NotFound and
+# NotPermitted are not among them: they become the 404 and 403 pages in one place
+# (jifen.web.middleware.ServiceErrorMiddleware).
+SHOWN_ON_PAGE = (InvalidInput, Conflict, Throttled, Unavailable)
