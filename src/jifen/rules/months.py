@@ -8,9 +8,33 @@ scoring of a profile to a few integer operations per record instead of a loop ov
 
 from __future__ import annotations
 
-# Memo tables: a batch of a million profiles names only a few hundred distinct months, and a
-# dictionary hit is several times cheaper than parsing or formatting again.
-_INDEX: dict[str, int] = {}
+
+class _MonthIndex(dict):  # type: ignore[type-arg]
+    """``MONTH_INDEX["2021-07"]``: the month index of a ``YYYY-MM`` text, parsed once.
+
+    A subscription, not a call: the batch reader looks up a dozen months a profile, and a
+    million profiles name only a few hundred distinct ones. A bad text raises ValueError
+    (and is not kept).
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> int:
+        if (
+            type(text) is not str
+            or len(text) != 7
+            or text[4] != "-"
+            or not (text[:4].isdigit() and text[5:].isdigit() and text.isascii())
+        ):
+            raise ValueError(f"expected a month YYYY-MM, got {text!r}")
+        month = int(text[5:])
+        if not 1 <= month <= 12:
+            raise ValueError(f"month out of range in {text!r}")
+        index = self[text] = int(text[:4]) * 12 + month - 1
+        return index
+
+
+MONTH_INDEX: dict[str, int] = _MonthIndex()
 _LABEL: dict[int, str] = {}
 
 
@@ -23,20 +47,7 @@ def month_label(index: int) -> str:
 
 def parse_month(text: str) -> int:
     """Parse ``YYYY-MM`` into a month index; raise ValueError with a short message."""
-    index = _INDEX.get(text)
-    if index is not None:
-        return index
-    if (
-        len(text) != 7
-        or text[4] != "-"
-        or not (text[:4].isdigit() and text[5:].isdigit() and text.isascii())
-    ):
-        raise ValueError(f"expected a month YYYY-MM, got {text!r}")
-    month = int(text[5:])
-    if not 1 <= month <= 12:
-        raise ValueError(f"month out of range in {text!r}")
-    index = _INDEX[text] = int(text[:4]) * 12 + month - 1
-    return index
+    return MONTH_INDEX[text]
 
 
 def span_mask(first: int, last: int, lo: int, hi: int) -> int:
