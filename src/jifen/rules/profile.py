@@ -391,7 +391,7 @@ def _records(
 
 def _district(c: _Checker, rec: dict[str, Any], path: str, rs: RuleSet) -> str | None:
     district = c.string(rec, "district", path)
-    if district is not None and district not in rs.districts:
+    if district is not None and district not in rs.district_set:
         c.add(f"{path}.district", f"unknown district {district!r}")
         return None
     return district

@@ -176,7 +176,7 @@ def _read(data: _Profile, rule_set: str | None) -> Profile:
             insurance.append((first, last, ()))
     p.insurance = insurance
 
-    districts = rs.districts
+    districts = rs.district_set
     housing = []
     for rec in data.housing:
         first = _months[rec.first]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from .ruleset import DEGREES as DEGREES  # the degree codes, re-exported beside the other codes
 from .ruleset import RoundDates, RuleSet
 
 PROFILE_FORMAT = "jifen.profile/1"
@@ -42,7 +43,6 @@ EMPLOYMENT_KEYS = frozenset({"from", "to", "district"})
 EDUCATION_KEYS = frozenset({"level", "degree", "full_time", "from", "to"})
 VIOLATION_KEYS = frozenset({"kind", "date"})
 VIOLATION_KINDS = ("administrative_detention", "tax_offence")
-DEGREES = ("bachelor", "master", "doctor")
 
 
 class ProfileError(ValueError):
