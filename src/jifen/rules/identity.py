@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from operator import mul
+from typing import Any
+
+from .problems import EN
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"  # indexed by the weighted sum modulo 11
@@ -17,20 +20,27 @@ def check_digit(first17: str) -> str:
     return CHECK_CHARS[(sum(map(mul, first17.encode(), WEIGHTS)) - _ZEROS) % 11]
 
 
-def identity_problem(number: str) -> str | None:
-    """Why ``number`` is not a well-formed identity number, or None when it is."""
+def identity_issue(number: str) -> tuple[str, dict[str, Any]] | None:
+    """Why ``number`` is not a well-formed identity number, as a problem code and its
+    parameters (see ``problems``), or None when it is well-formed."""
     if len(number) != 18:
-        return f"must have 18 characters, got {len(number)}"
+        return "id_length", {"length": len(number)}
     first17 = number[:17]
     if not first17.isdigit() or not first17.isascii():
-        return "the first 17 characters must be digits"
+        return "id_digits", {}
     last = number[17]
     if last not in "0123456789X":
-        return "the last character must be a digit or X"
+        return "id_last_character", {}
     expected = check_digit(first17)
     if last != expected:
-        return f"check digit is {last}, expected {expected}"
+        return "id_check_digit", {"got": last, "expected": expected}
     return None
+
+
+def identity_problem(number: str) -> str | None:
+    """Why ``number`` is not a well-formed identity number (English), or None when it is."""
+    issue = identity_issue(number)
+    return None if issue is None else EN[issue[0]](issue[1])
 
 
 def birth_date_of(number: str) -> str:

@@ -8,13 +8,24 @@ scoring of a profile to a few integer operations per record instead of a loop ov
 
 from __future__ import annotations
 
+from .problems import EN
+
+
+class MonthError(ValueError):
+    """A text that is not a month: ``code`` is ``bad_month`` or ``month_out_of_range``."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(EN[code]({"text": text}))
+        self.code = code
+        self.text = text
+
 
 class _MonthIndex(dict):  # type: ignore[type-arg]
     """``MONTH_INDEX["2021-07"]``: the month index of a ``YYYY-MM`` text, parsed once.
 
     A subscription, not a call: the batch reader looks up a dozen months a profile, and a
     million profiles name only a few hundred distinct ones. A bad text raises ValueError
-    (and is not kept).
+    (a MonthError, and is not kept).
     """
 
     __slots__ = ()
@@ -26,10 +37,10 @@ class _MonthIndex(dict):  # type: ignore[type-arg]
             or text[4] != "-"
             or not (text[:4].isdigit() and text[5:].isdigit() and text.isascii())
         ):
-            raise ValueError(f"expected a month YYYY-MM, got {text!r}")
+            raise MonthError("bad_month", text)
         month = int(text[5:])
         if not 1 <= month <= 12:
-            raise ValueError(f"month out of range in {text!r}")
+            raise MonthError("month_out_of_range", text)
         index = self[text] = int(text[:4]) * 12 + month - 1
         return index
 
