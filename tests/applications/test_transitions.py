@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -600,6 +600,23 @@ def test_the_self_assessment_is_the_engines_score(filled) -> None:
     assert assessment.result == expected
     assert assessment.total == expected["total"]
     assert selectors.profile_of(filled)["application_no"] == filled.number
+
+
+def test_the_engines_refusal_is_reported_in_chinese(rnd) -> None:
+    """A declaration the form accepts but the engine refuses: an applicant born after the
+    round's statistics cut-off (registration accepts any birth date up to today)."""
+    born = date.today() - timedelta(days=1)
+    baby = make_applicant(birth=born.strftime("%Y%m%d"), name="王小宝")
+    Round.objects.filter(pk=rnd.pk).update(year=born.year)
+    agent = make_employer()
+    link = services.link_request(actor=baby, employer_code=agent.employer.code)
+    services.link_confirm(actor=agent, link_id=link.pk)
+    app = selectors.application_for(baby, services.application_start(actor=baby).pk)
+    assessment = selectors.assess(app)
+    assert assessment.result is None and assessment.breakdown is None
+    assert [(e.field, e.message) for e in assessment.errors] == [
+        ("person.birth_date", f"积分规则校验未通过：出生日期 {born.isoformat()} 晚于统计截止日"),
+    ]
 
 
 def test_the_self_assessment_reports_form_problems_instead_of_a_score(applicant, app) -> None:

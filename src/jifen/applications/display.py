@@ -15,7 +15,7 @@ from typing import Any
 from jifen.rules.ruleset import RuleSet, load_rule_set
 
 from . import declaration as decl
-from .explain import INDICATOR_NAMES, explain_zh, reasons_zh
+from . import explain
 from .models import Application, Evidence
 from .selectors import Assessment
 
@@ -165,15 +165,15 @@ def group_evidence(evidence: Iterable[Evidence]) -> dict[tuple[str, str], list[E
 
 def explanation_of(assessment: Assessment) -> list[dict[str, Any]]:
     """The per-indicator explanation in Chinese (empty when there is no result)."""
-    return explain_zh(assessment.result) if assessment.result else []
+    return explain.explain_zh(assessment.breakdown)
 
 
 def reasons_of(assessment: Assessment) -> list[str]:
-    return reasons_zh(assessment.result) if assessment.result else []
+    return explain.reasons_of(assessment.breakdown)
 
 
-def indicator_name(code: str) -> str:
-    return INDICATOR_NAMES.get(code, code)
+def indicator_name(code: str, rule_set: RuleSet | None = None) -> str:
+    return explain.indicator_name(code, rule_set)
 
 
 @dataclass(frozen=True)
