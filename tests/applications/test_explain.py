@@ -78,3 +78,4 @@ def test_indicator_names_come_from_the_rule_set() -> None:
 def test_the_web_keeps_no_table_or_pattern_of_its_own() -> None:
     for name in ("INDICATOR_NAMES", "PATTERNS", "match_basis", "basis_zh", "reason_zh"):
         assert not hasattr(explain, name), name
+    assert not hasattr(display, "DISTRICT_ORDER")

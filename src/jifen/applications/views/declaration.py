@@ -117,7 +117,8 @@ def _form_from_value(app: Application, key: str, value: Any, errors: list[FieldE
             rows.append(row_form(key, len(rows), {}, rule_set))
         top = place_errors(key, errors, rows=rows)
         return {"rows": rows, "widgets": [], "form_errors": top}
-    widgets = single_widgets(key, value or {}, year=app.round.year, sex=app.applicant.sex)
+    widgets = single_widgets(key, value or {}, year=app.round.year, sex=app.applicant.sex,
+                             rule_set=rule_set)
     top = place_errors(key, errors, widgets=widgets)
     return {"rows": [], "widgets": widgets, "form_errors": top}
 
@@ -131,7 +132,8 @@ def _form_from_typed(app: Application, key: str, parsed: ParsedSection) -> dict[
         if not rows:
             rows.append(row_form(key, 0, {}, rule_set))
         return {"rows": rows, "widgets": [], "form_errors": []}
-    widgets = single_widgets(key, parsed.value, year=app.round.year, sex=app.applicant.sex)
+    widgets = single_widgets(key, parsed.value, year=app.round.year, sex=app.applicant.sex,
+                             rule_set=rule_set)
     return {"rows": [], "widgets": widgets, "form_errors": []}
 
 
@@ -219,7 +221,8 @@ def declaration_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
     if request.method != "POST":
         return render_section(request, app, section)
     action = request.POST.get("action", "save")
-    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex)
+    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex,
+                           rule_set=rule_set_for(app))
     version = posted_version(request, "current_version" if action == "overwrite" else "version")
     try:
         result = _save(request, app, key, parsed, version)
@@ -283,7 +286,8 @@ def declaration_autosave(request: HttpRequest, pk: int, key: str) -> JsonRespons
         app = selectors.application_for(user, pk)
     except ServiceError as exc:
         return _json_error(exc)
-    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex)
+    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex,
+                           rule_set=rule_set_for(app))
     try:
         result = _save(request, app, key, parsed, posted_version(request))
     except StaleVersion as exc:
