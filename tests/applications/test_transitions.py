@@ -30,8 +30,9 @@ from jifen.core.errors import (
 )
 from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
-from jifen.rules import score_profile
 from tests.factories import (
+    FULL_DECLARATION_2026,
+    FULL_DECLARATION_2026_TOTAL,
     fill_declaration,
     full_declaration,
     linked_pair,
@@ -596,9 +597,15 @@ def test_employer_submit_outside_the_window(rnd, agent, submitted) -> None:
 def test_the_self_assessment_is_the_engines_score(filled) -> None:
     assessment = selectors.assess(filled)
     assert assessment.errors == []
-    expected = score_profile(selectors.profile_of(filled))
-    assert assessment.result == expected
-    assert assessment.total == expected["total"]
+    assert assessment.result["indicators"] == FULL_DECLARATION_2026
+    assert assessment.total == FULL_DECLARATION_2026_TOTAL
+    assert assessment.result["eligible"] is True and assessment.result["reasons"] == []
+    assert assessment.result["application_no"] == filled.number
+    assert assessment.result["rule_set"] == "beijing-2020"
+    assert assessment.result["explanation"][0]["basis"] == (
+        "208 months × 0.25; 2 back-paid months earn nothing (1998-07..2025-12)"
+    )
+    assert assessment.breakdown is not None
     assert selectors.profile_of(filled)["application_no"] == filled.number
 
 
