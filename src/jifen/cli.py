@@ -58,6 +58,22 @@ def _input(path: str) -> Iterator[BinaryIO]:
         yield stream
 
 
+def _is_json_lines(raw: bytes) -> bool:
+    """Several lines, the first of which is a whole JSON object on its own.
+
+    A pretty-printed profile spans lines too, but its first line ("{") is no JSON by itself:
+    with a syntax error it is one bad document, not one bad profile per line.
+    """
+    lines = (line for line in raw.splitlines() if line.strip())
+    first = next(lines, None)
+    if first is None or next(lines, None) is None:
+        return False
+    try:
+        return isinstance(orjson.loads(first), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 def _score_single(source: BinaryIO, sink: BinaryIO, rule_set: str | None) -> int:
     from jifen.rules.batch import error_object, score_block, score_document
 
@@ -66,7 +82,7 @@ def _score_single(source: BinaryIO, sink: BinaryIO, rule_set: str | None) -> int
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         # Several JSON documents, one a line: score them as JSON Lines rather than refuse.
-        if raw.count(b"\n") > 1 and raw.lstrip().startswith(b"{"):
+        if _is_json_lines(raw):
             out, _, failed = score_block(raw, 1, rule_set)
             sink.write(out)
             return EXIT_REJECTED if failed else EXIT_OK

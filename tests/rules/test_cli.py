@@ -231,3 +231,37 @@ def test_invalid_json_single_profile(tmp_path: Path) -> None:
     error = json.loads(done.stdout)
     assert error["format"] == "jifen.error/1"
     assert error["errors"][0].startswith("not valid JSON")
+
+
+# ---------------------------------------------------------------- one document or JSON Lines
+
+
+def test_a_pretty_printed_profile_with_a_syntax_error_is_one_error(tmp_path: Path) -> None:
+    text = json.dumps(spec_example(), ensure_ascii=False, indent=2)
+    text = text.replace('"application_year": 2022,', '"application_year": 2022', 1)
+    path = tmp_path / "broken.json"
+    path.write_text(text, "utf-8")
+    done = run("score", str(path))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout  # one error, not one per line of the document
+    error = json.loads(lines[0])
+    assert error["format"] == "jifen.error/1" and "line" not in error
+    assert len(error["errors"]) == 1
+    assert error["errors"][0].startswith("not valid JSON: ")
+
+
+def test_a_pretty_printed_profile_from_standard_input_still_scores() -> None:
+    text = json.dumps(spec_example(), ensure_ascii=False, indent=2).encode()
+    done = run("score", "-", stdin=text)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["total"] == 133.42
+
+
+def test_json_lines_on_standard_input_without_the_flag() -> None:
+    one = json.dumps(spec_example(), ensure_ascii=False)
+    done = run("score", "-", stdin=f"\n{one}\n[1, 2\n{one}\n".encode())
+    assert done.returncode == 1
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["format"] for o in out] == ["jifen.result/1", "jifen.error/1", "jifen.result/1"]
+    assert out[1]["line"] == 3
