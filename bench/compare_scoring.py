@@ -7,8 +7,9 @@ same profiles in its own process, one process at a time:
 
     .venv/bin/python bench/compare_scoring.py --base HEAD~1
     .venv/bin/python bench/compare_scoring.py --base 68aee0b --profiles 20000 --rounds 7
+    .venv/bin/python bench/compare_scoring.py --base 92867c7 --this 3e54acd
 
-The base commit's ``src/`` is exported with ``git archive`` into a temporary folder.
+The commits' ``src/`` are exported with ``git archive`` into a temporary folder.
 Profiles come from `jifen synth` (cached under bench/out/).
 """
 
@@ -57,7 +58,8 @@ def profiles(n: int, year: int, seed: int) -> Path:
 
 
 def export(rev: str, folder: Path) -> Path:
-    archive = folder / "base.tar"
+    folder.mkdir(parents=True)
+    archive = folder / "src.tar"
     with archive.open("wb") as sink:
         subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, stdout=sink, check=True)
     with tarfile.open(archive) as tar:
@@ -77,6 +79,7 @@ def run(src: Path, data: Path) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the commit to compare with")
+    parser.add_argument("--this", help="a commit to compare instead of the working tree")
     parser.add_argument("--profiles", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--year", type=int, default=2022)
@@ -89,9 +92,13 @@ def main() -> None:
     python = platform.python_version()
     print(f"machine: {platform.node()} · {os.cpu_count()} cores · Python {python}")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M')} · {args.profiles:,} profiles, one process")
-    with tempfile.TemporaryDirectory(prefix="jifen-base-") as tmp:
-        base_src = export(args.base, Path(tmp))
-        versions = {f"base {args.base}": base_src, f"this tree ({head}+)": ROOT / "src"}
+    with tempfile.TemporaryDirectory(prefix="jifen-compare-") as tmp:
+        base_src = export(args.base, Path(tmp) / "base")
+        if args.this:
+            this_name, this_src = args.this, export(args.this, Path(tmp) / "this")
+        else:
+            this_name, this_src = f"this tree ({head}+)", ROOT / "src"
+        versions = {f"base {args.base}": base_src, this_name: this_src}
         best = dict.fromkeys(versions, float("inf"))
         shapes = {}
         for i in range(args.rounds):
@@ -103,7 +110,7 @@ def main() -> None:
         per = seconds / args.profiles * 1e6
         print(f"best {name:<24} {seconds:6.3f} s  {per:5.1f} µs a profile  ({shapes[name]})")
     base, this = best.values()
-    print(f"this tree / base: {this / base:.3f}")
+    print(f"{this_name} / base {args.base}: {this / base:.3f}")
 
 
 if __name__ == "__main__":
