@@ -592,6 +592,12 @@ def test_every_code_is_named_from_the_rule_set() -> None:
 def test_a_code_the_rule_set_does_not_name_is_shown_as_it_is() -> None:
     fact = {"kind": "innovation", "code": "award.galactic.first", "cents": 400}
     assert basis_zh(fact, RULES_2020) == "award.galactic.first：4 分"
+    cap = {"insured_months": 12, "rate": "1/12", "cents": 100, "rounding": "floor"}
+    housing = {"kind": "housing", "homes": [("villa", 3, "1/6", 50)], "cap": cap}
+    assert basis_zh(housing, RULES_2020) == (
+        "villa 3 个月 × 1/6 = 0.50 分；"
+        "上限为社会保险缴费 12 个月 × 1/12 = 1.00 分（floor），按上限计分"
+    )
 
 
 def test_explanation_zh_gives_one_entry_per_indicator() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from jifen.rules import ProfileError, validate_profile
-from jifen.rules.problems import EN, ZH, Problem, field_zh, problem_zh
+from jifen.rules.problems import EN, ZH, Problem, field_zh, json_type, problem_zh
 
 from .profiles import person, spec_example
 
@@ -162,6 +162,13 @@ CASES: list[tuple[str, Change, str, str, str, str]] = [
      "amount must not be negative, got -1", "金额不能为负数，填写的是 -1"),
     ("infinite tax", _set(("tax", "2021"), math.inf), "tax.2021", "negative_amount",
      "amount must not be negative, got inf", "金额必须是有限的数字"),
+    ("negative fractional tax", _set(("tax", "2021"), -1.5), "tax.2021", "negative_amount",
+     "amount must not be negative, got -1.5", "金额不能为负数，填写的是 -1.5"),
+    ("a list for a district", _set(("housing", 0, "district"), ["通县"]), "housing[0].district",
+     "wrong_type", "expected a string, got a list", "应为文本，实际是列表"),
+    ("a list for an innovation item", _set(("innovation",), [["通县", 1]]), "innovation[0]",
+     "unknown_innovation", "unknown innovation item ['通县', 1]",
+     "没有代码为 “[\"通县\", 1]” 的创新创业项目"),
 ]  # fmt: skip
 
 
@@ -228,10 +235,25 @@ def test_every_problem_is_reported_at_once() -> None:
         ("nickname", "“nickname”"),
         ("housing[0].kinds", "住所记录第 1 条的“kinds”"),
         ("profile", "申请人信息"),
+        ("person.2021", "申请人的“2021”"),  # a year is a year only in the tax table
+        ("[]", "[]"),  # no field at all: the path as it is
     ],
 )
 def test_field_names_in_chinese(path: str, chinese: str) -> None:
     assert field_zh(path) == chinese
+
+
+def test_values_that_are_not_json_are_still_named() -> None:
+    """Python callers may pass anything: the messages still say what they got."""
+    assert json_type((1, 2)) == "tuple"
+    problem = Problem("innovation[0]", "unknown_innovation", {"code": {1, 2}})
+    assert problem.message == "unknown innovation item {1, 2}"
+    assert problem.message_zh == "没有代码为 “{1, 2}” 的创新创业项目"
+    unnamed = Problem("housing[0].kind", "unknown_housing_kind", {"kind": "x", "names": {}})
+    assert unnamed.message_zh == "住所类型应为  之一，填写的是 “x”"
+    some = Problem("education[0].level", "unknown_level",
+                   {"value": "x", "allowed": ["bachelor", "phd"], "names": {"bachelor": "本科"}})
+    assert some.message_zh == "学历应为 bachelor（本科）、phd 之一或 null，填写的是 “x”"
 
 
 def test_a_problem_is_plain_data() -> None:
