@@ -403,6 +403,21 @@ def test_the_2016_tax_facts() -> None:
         ("innovation equity.financing.40m", "innovation", "equity.financing.40m: 6"),
         ("honour moral_model", "honours", "moral_model: 20 (not cumulative)"),
         ("age 47", "age", "age 47 on 2025-01-01: 12"),
+        (
+            "degree doctor",
+            "education",
+            "level none, degree doctor (2000-09..2004-06, full-time): 26",
+        ),
+        (
+            "2016: rented outside the centre, average reached",
+            "tax",
+            "average of 2015..2017 113333.33 ≥ 100000",
+        ),
+        (
+            "2016: two years not declared",
+            "tax",
+            "not declared for 2016, 2018; 1 tax offences in 2014-01-01..2018-12-31 × -12",
+        ),
     ],
 )
 def test_english_basis(name: str, indicator: str, english: str) -> None:
