@@ -24,6 +24,7 @@ from jifen.rules import scoring as scoring_module
 from jifen.rules.facts import BASIS_KINDS, POINTS, RATES, REASON_KINDS, SHORT_POINTS
 from jifen.rules.render_en import basis_en, reason_en
 from jifen.rules.render_zh import basis_zh, explanation_zh, reason_zh, reasons_zh
+from jifen.rules.ruleset import _read, compile_rule_set
 from jifen.rules.scoring import Breakdown, to_result
 from tests.oracle.random_profiles import random_profile
 
@@ -203,6 +204,17 @@ def test_facts_are_plain_json_and_render_the_same_after_a_round_trip() -> None:
             ), name
         assert [reason_en(f) for f in again["reasons"]] == b.reasons, name
         assert [reason_zh(f, b.rule_set) for f in again["reasons"]] == reasons_zh(b), name
+
+
+def test_a_threshold_with_a_fraction_is_still_plain_json() -> None:
+    data = _read("beijing-2020")
+    data["indicators"]["tax"]["threshold_yuan"] = "99999.5"
+    profile = validate_profile(minimal(2022, tax={"2021": 99999.5}))
+    profile.rule_set = compile_rule_set(data)
+    fact = score(profile).facts["tax"]
+    assert fact["threshold"] == "199999/2"
+    assert orjson.loads(orjson.dumps(fact))["threshold"] == "199999/2"
+    assert basis_en(fact) == "2019: missing; 2020: missing; 2021: 99999.5 ≥ 199999/2; 1 × 2"
 
 
 def test_the_spec_example_facts() -> None:
@@ -717,6 +729,12 @@ PAIRS = {
         minimal(2022, housing=[home("owned", "2005-01", "2021-12")]),
         minimal(2022, housing=[home("owned", "2005-01", "2021-12")],
                 social_insurance=insured("2008-01", "2021-12")),
+    ),
+    "capped by one insured month": (  # owned 204 months either way; capped at 1 month or not
+        minimal(2022, housing=[home("owned", "2005-01", "2021-12")],
+                social_insurance=insured("2021-12", "2021-12")),
+        minimal(2022, housing=[home("owned", "2005-01", "2021-12")],
+                social_insurance=insured("2005-01", "2021-12")),
     ),
     "home-only months": (  # 36 both-out months either way; 0 or 12 home-only
         minimal(2022, housing=[home("owned", "2019-01", "2021-12")],
