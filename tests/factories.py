@@ -158,6 +158,29 @@ def full_declaration(year: int = 2026) -> dict[str, Any]:
     }
 
 
+# The score of full_declaration(2026) for the default applicant (a woman born
+# 1988-03-15), worked out by hand from beijing-rules.md (rule set beijing-2020, cut-off
+# 2025-12):
+FULL_DECLARATION_2026 = {
+    # insured 2008-07..2025-12 = 6 + 17 × 12 = 210 months, 2 back-paid: 208 × 0.25
+    "employment": 52.0,
+    # rented 2008-07..2015-12 = 90 × 1/24 = 3.75; owned 2016-01..2025-12 = 120 × 1/12 = 10.00;
+    # 13.75 is below the cap 208 × 1/12 = 17.34 (ceiling from 2022)
+    "housing": 13.75,
+    "education": 15.0,  # bachelor with a bachelor's degree
+    "study_deduction": 0.0,  # study 2004-09..2008-06: nothing insured or housed then
+    # owned home and job in 通州区 all 96 months 2018-01..2025-12: 8 years × 3 = 24, at most 12
+    "area": 12.0,
+    "innovation": 4.0,  # contest.municipal.third
+    "tax": 4.0,  # 2023: 120000 and 2025: 150000.50 reach 100000, 2024: 80000 does not: 2 × 2
+    "age": 20.0,  # 36 on 2025-01-01
+    "honours": 20.0,  # model_worker
+    "law": 0.0,
+}
+# 52 + 13.75 + 15 + 0 + 12 + 4 + 4 + 20 + 20 + 0
+FULL_DECLARATION_2026_TOTAL = 140.75
+
+
 def fill_declaration(
     applicant: User, app: Application, data: dict[str, Any] | None = None, *,
     evidence: bool = True,

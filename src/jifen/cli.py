@@ -1,7 +1,9 @@
 """The ``jifen`` command: ``jifen score`` and ``jifen synth``.
 
 ``jifen score`` is a public interface (see ``../shared/spec/profile-format.md``): its output
-formats and exit codes stay stable — 0 all scored, 1 some profile rejected, 2 usage error.
+formats and exit codes stay stable — 0 all scored, 1 some profile rejected, 2 usage error,
+3 an internal error (a bug: the command stops, with a traceback on standard error, and never
+reports it as a profile's error line).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +23,7 @@ import orjson
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 class UsageError(Exception):
@@ -58,6 +62,22 @@ def _input(path: str) -> Iterator[BinaryIO]:
         yield stream
 
 
+def _is_json_lines(raw: bytes) -> bool:
+    """Several lines, the first of which is a whole JSON object on its own.
+
+    A pretty-printed profile spans lines too, but its first line ("{") is no JSON by itself:
+    with a syntax error it is one bad document, not one bad profile per line.
+    """
+    lines = (line for line in raw.splitlines() if line.strip())
+    first = next(lines, None)
+    if first is None or next(lines, None) is None:
+        return False
+    try:
+        return isinstance(orjson.loads(first), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 def _score_single(source: BinaryIO, sink: BinaryIO, rule_set: str | None) -> int:
     from jifen.rules.batch import error_object, score_block, score_document
 
@@ -66,7 +86,7 @@ def _score_single(source: BinaryIO, sink: BinaryIO, rule_set: str | None) -> int
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         # Several JSON documents, one a line: score them as JSON Lines rather than refuse.
-        if raw.count(b"\n") > 1 and raw.lstrip().startswith(b"{"):
+        if _is_json_lines(raw):
             out, _, failed = score_block(raw, 1, rule_set)
             sink.write(out)
             return EXIT_REJECTED if failed else EXIT_OK
@@ -174,6 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK
+    except Exception:
+        # A defect of the engine (or of this command): stop, say where, never pass it off as
+        # a profile's error. A file named by -o has been removed unwritten by then.
+        traceback.print_exc()
+        print(f"jifen {args.command}: internal error (exit status 3)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -88,3 +88,11 @@ def test_bad_credit_code_is_named(client):
     assert response.context["form"].errors["credit_code"] == ["统一社会信用代码校验位不正确"]
     assert "北京测试科技有限公司" in response.content.decode()
     assert not Employer.objects.exists()
+
+
+def test_the_districts_are_offered_in_the_official_order(client):
+    page = client.get(reverse("accounts:register_employer")).content.decode()
+    offered = [d for d in ("东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "通州区",
+                           "延庆区") if f'value="{d}"' in page]  # fmt: skip
+    assert sorted(offered, key=lambda d: page.index(f'value="{d}"')) == offered
+    assert len(offered) == 8

@@ -351,11 +351,18 @@ def test_assess_reports_profile_errors_by_path(world: dict[str, Any]) -> None:
                    "birth_date": "1976-01-15", "female_cadre": False,
                    "residence_permit": True, "criminal_record": False},
         "housing": [{"kind": "owned", "from": "2010-01", "to": "2021-12", "district": "通县"}],
+        "employment": [{"from": "2010-01", "to": "2021-12", "district": "110105197601152347"}],
         "colour": "red",
     })
     body = refused(response, 422, "invalid")
-    fields = {e["field"] for e in body["errors"]}
-    assert "housing[0].district" in fields and "colour" in fields
+    # In Chinese like every other error, each naming its field; an identity number masked.
+    assert body["errors"] == [
+        {"field": "colour", "message": "“colour”：没有这个字段（请检查拼写）"},
+        {"field": "housing[0].district",
+         "message": "住所记录第 1 条的所在区：没有名为 “通县” 的北京市区"},
+        {"field": "employment[0].district",
+         "message": "就业记录第 1 条的所在区：没有名为 “110105********2347” 的北京市区"},
+    ]
     assert b"110105197601152347" not in response.content
 
 

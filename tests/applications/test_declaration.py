@@ -14,7 +14,7 @@ import pytest
 
 from jifen.applications import declaration as decl
 from jifen.rules import score_profile
-from jifen.rules.ruleset import load_rule_set
+from jifen.rules.ruleset import _read, compile_rule_set, load_rule_set
 from tests.factories import full_declaration, id_number
 
 YEAR = 2026
@@ -47,6 +47,34 @@ def test_sections_follow_the_published_order_with_conditions_first() -> None:
 def test_tax_years_are_the_three_calendar_years_before_the_round() -> None:
     assert decl.tax_years(2026) == ["2023", "2024", "2025"]
     assert decl.tax_years(2020) == ["2017", "2018", "2019"]
+    assert decl.tax_years(2019, load_rule_set("beijing-2016")) == ["2016", "2017", "2018"]
+
+
+def _changed_rule_set(section: str, key: str, value: Any) -> Any:
+    """beijing-2020 with one value of ``[section]`` changed (a new policy year's file)."""
+    data = _read("beijing-2020")
+    table = data
+    for part in section.split("."):
+        table = table[part]
+    table[key] = value
+    return compile_rule_set(data)
+
+
+def test_tax_years_and_the_retirement_age_come_from_the_rule_set() -> None:
+    two_years = _changed_rule_set("indicators.tax", "year_offsets", [-2, -1])
+    assert decl.tax_years(2026, two_years) == ["2024", "2025"]
+    assert decl.empty_declaration(2026, two_years)["tax"] == {"2024": "", "2025": ""}
+    assert decl.normalise_section("tax", {"2023": "5", "2025": "7"}, 2026, two_years) == {
+        "2024": "",
+        "2025": "7",
+    }
+    assert decl.condition_labels(RULES)["female_cadre"] == "女性干部身份（法定退休年龄55周岁）"
+    later = _changed_rule_set("eligibility", "retirement_age", {"M": 63, "F": 55, "F_cadre": 58})
+    assert decl.condition_labels(later) == {
+        "residence_permit": "持有有效的北京市居住证",
+        "criminal_record": "有刑事犯罪记录",
+        "female_cadre": "女性干部身份（法定退休年龄58周岁）",
+    }
 
 
 def test_empty_declaration_has_every_section_and_assumes_a_residence_permit() -> None:
@@ -302,7 +330,7 @@ def test_an_unknown_housing_kind(kind: str) -> None:
     assert problems("housing", [row]) == {"housing[0].kind": ["请选择住所类型"]}
 
 
-@pytest.mark.parametrize("kind", sorted(decl.HOUSING_KINDS))
+@pytest.mark.parametrize("kind", sorted(RULES.housing_kind_names))
 def test_every_housing_kind_is_accepted(kind: str) -> None:
     row = {"kind": kind, "from": "2010-01", "to": "2020-01", "district": "海淀区"}
     assert problems("housing", [row]) == {}
@@ -348,7 +376,7 @@ def test_education_level_and_degree_codes() -> None:
     }
 
 
-@pytest.mark.parametrize("level", sorted(decl.LEVELS))
+@pytest.mark.parametrize("level", sorted(RULES.level_names))
 def test_every_education_level_is_accepted(level: str) -> None:
     assert problems("education", [{"level": level, "from": "2004-09", "to": "2008-06"}]) == {}
 
@@ -360,8 +388,9 @@ def test_innovation_codes_come_from_the_rule_set() -> None:
     }
 
 
-def test_innovation_labels_cover_exactly_the_rule_sets_items() -> None:
-    assert set(decl.INNOVATION_LABELS) == set(RULES.innovation_items)
+def test_the_declaration_keeps_no_table_of_the_rule_sets_codes() -> None:
+    for name in ("HOUSING_KINDS", "LEVELS", "DEGREES", "INNOVATION_LABELS"):
+        assert not hasattr(decl, name), name
 
 
 def test_honour_codes_come_from_the_rule_set_and_count_once() -> None:
@@ -507,7 +536,7 @@ def test_a_degree_on_a_junior_college_record_is_refused() -> None:
 def warnings(raw: Any, birth: date | None = date(1988, 3, 15)) -> dict[str, list[str]]:
     value = decl.normalise_section("education", raw, YEAR)
     out: dict[str, list[str]] = {}
-    for w in decl.warn_section("education", value, birth_date=birth):
+    for w in decl.warn_section("education", value, rule_set=RULES, birth_date=birth):
         out.setdefault(w.field, []).append(w.message)
     return out
 
@@ -528,7 +557,7 @@ def _record(level: str, start: str, end: str, degree: str | None = None,
 def test_study_periods_much_shorter_than_the_level_are_warned_about(
     level: str, start: str, end: str, months: int
 ) -> None:
-    name = decl.LEVELS[level]
+    name = RULES.level_names[level]
     assert warnings([_record(level, start, end)]) == {
         "education[0].to": [
             f"{name}学习期间只有 {months} 个月，明显短于通常学制，请核对入学和毕业年月"],

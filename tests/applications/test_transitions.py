@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -31,8 +31,9 @@ from jifen.core.errors import (
 )
 from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
-from jifen.rules import score_profile
 from tests.factories import (
+    FULL_DECLARATION_2026,
+    FULL_DECLARATION_2026_TOTAL,
     fill_declaration,
     full_declaration,
     linked_pair,
@@ -616,10 +617,33 @@ def test_employer_submit_outside_the_window(rnd, agent, submitted) -> None:
 def test_the_self_assessment_is_the_engines_score(filled) -> None:
     assessment = selectors.assess(filled)
     assert assessment.errors == []
-    expected = score_profile(selectors.profile_of(filled))
-    assert assessment.result == expected
-    assert assessment.total == expected["total"]
+    assert assessment.result["indicators"] == FULL_DECLARATION_2026
+    assert assessment.total == FULL_DECLARATION_2026_TOTAL
+    assert assessment.result["eligible"] is True and assessment.result["reasons"] == []
+    assert assessment.result["application_no"] == filled.number
+    assert assessment.result["rule_set"] == "beijing-2020"
+    assert assessment.result["explanation"][0]["basis"] == (
+        "208 months × 0.25; 2 back-paid months earn nothing (1998-07..2025-12)"
+    )
+    assert assessment.breakdown is not None
     assert selectors.profile_of(filled)["application_no"] == filled.number
+
+
+def test_the_engines_refusal_is_reported_in_chinese(rnd) -> None:
+    """A declaration the form accepts but the engine refuses: an applicant born after the
+    round's statistics cut-off (registration accepts any birth date up to today)."""
+    born = date.today() - timedelta(days=1)
+    baby = make_applicant(birth=born.strftime("%Y%m%d"), name="王小宝")
+    Round.objects.filter(pk=rnd.pk).update(year=born.year)
+    agent = make_employer()
+    link = services.link_request(actor=baby, employer_code=agent.employer.code)
+    services.link_confirm(actor=agent, link_id=link.pk)
+    app = selectors.application_for(baby, services.application_start(actor=baby).pk)
+    assessment = selectors.assess(app)
+    assert assessment.result is None and assessment.breakdown is None
+    assert [(e.field, e.message) for e in assessment.errors] == [
+        ("person.birth_date", f"积分规则校验未通过：出生日期 {born.isoformat()} 晚于统计截止日"),
+    ]
 
 
 def test_the_self_assessment_reports_form_problems_instead_of_a_score(applicant, app) -> None:

@@ -14,9 +14,11 @@ from jifen.audit.context import audit_context
 from jifen.audit.models import AuditEvent
 from jifen.core.errors import InvalidInput
 from jifen.core.roles import Role
+from jifen.rounds import models, services
 from jifen.rounds.models import Round
 from jifen.rounds.selectors import current_round
 from jifen.rounds.services import round_create
+from jifen.rules.ruleset import _read, compile_rule_set
 from tests.factories import make_round, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,33 @@ def test_round_create(bureau) -> None:
 def test_the_rule_set_follows_the_year(bureau, year: int, rule_set: str) -> None:
     opens, closes = window()
     assert round_create(actor=bureau, year=year, opens=opens, closes=closes).rule_set == rule_set
+
+
+def _rule_set_with_quota(quota: int):  # type: ignore[no-untyped-def]
+    data = _read("beijing-2020")
+    data["ranking"]["quota"] = quota
+    return compile_rule_set(data)
+
+
+def test_the_quota_is_the_rule_sets_unless_given(bureau, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opens, closes = window()
+    assert round_create(actor=bureau, year=2026, opens=opens, closes=closes).quota == 6000
+    # A rule set whose ranking.quota is another number: that number, no code change.
+    monkeypatch.setattr(services, "load_rule_set", lambda name: _rule_set_with_quota(4321))
+    rnd = round_create(actor=bureau, year=2027, opens=opens, closes=closes)
+    assert Round.objects.get(pk=rnd.pk).quota == 4321
+    assert round_create(actor=bureau, year=2028, opens=opens, closes=closes, quota=17).quota == 17
+    # A round made without the service still gets the (newest) rule set's quota.
+    monkeypatch.setattr(models, "newest_rule_set", lambda: _rule_set_with_quota(5555))
+    made = Round.objects.create(year=2029, rule_set="beijing-2020", declaration_opens=opens,
+                                declaration_closes=closes)
+    assert made.quota == 5555
+
+
+def test_an_unknown_rule_set_is_named_once(bureau) -> None:
+    opens, closes = window()
+    with refused("rule_set"):
+        round_create(actor=bureau, year=2026, opens=opens, closes=closes, rule_set="nope")
 
 
 def test_a_rule_set_can_be_named(bureau) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from jifen import cli
 from jifen.rules.batch import score_stream
 
 from .profiles import spec_example
@@ -231,3 +232,132 @@ def test_invalid_json_single_profile(tmp_path: Path) -> None:
     error = json.loads(done.stdout)
     assert error["format"] == "jifen.error/1"
     assert error["errors"][0].startswith("not valid JSON")
+
+
+# ---------------------------------------------------------------- one document or JSON Lines
+
+
+def test_a_pretty_printed_profile_with_a_syntax_error_is_one_error(tmp_path: Path) -> None:
+    text = json.dumps(spec_example(), ensure_ascii=False, indent=2)
+    text = text.replace('"application_year": 2022,', '"application_year": 2022', 1)
+    path = tmp_path / "broken.json"
+    path.write_text(text, "utf-8")
+    done = run("score", str(path))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout  # one error, not one per line of the document
+    error = json.loads(lines[0])
+    assert error["format"] == "jifen.error/1" and "line" not in error
+    assert len(error["errors"]) == 1
+    assert error["errors"][0].startswith("not valid JSON: ")
+
+
+def test_a_pretty_printed_profile_from_standard_input_still_scores() -> None:
+    text = json.dumps(spec_example(), ensure_ascii=False, indent=2).encode()
+    done = run("score", "-", stdin=text)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["total"] == 133.42
+
+
+def test_json_lines_on_standard_input_without_the_flag() -> None:
+    one = json.dumps(spec_example(), ensure_ascii=False)
+    done = run("score", "-", stdin=f"\n{one}\n[1, 2\n{one}\n".encode())
+    assert done.returncode == 1
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["format"] for o in out] == ["jifen.result/1", "jifen.error/1", "jifen.result/1"]
+    assert out[1]["line"] == 3
+
+
+# ---------------------------------------------------------------- a defect: exit 3
+
+
+@pytest.fixture
+def defect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine fails on the profile numbered "boom" (in this process; see crashing_jifen
+    for the worker processes)."""
+    from tests.rules import crashing_jifen
+
+    monkeypatch.setattr("jifen.rules.batch.score", crashing_jifen._defective_score)
+
+
+def _lines(n: int, boom_at: int) -> bytes:
+    lines = [
+        json.dumps(spec_example(application_no="boom" if i == boom_at else str(i)))
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _assert_internal_error(code: int, err: str) -> None:
+    assert code == 3
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: injected defect" in err
+    assert "internal error (exit status 3)" in err
+
+
+def test_a_defect_scoring_one_profile_exits_3(tmp_path: Path, defect, capsysbinary) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "boom.json"
+    path.write_text(json.dumps(spec_example(application_no="boom")), "utf-8")
+    code = cli.main(["score", str(path)])
+    out, err = capsysbinary.readouterr()
+    _assert_internal_error(code, err.decode())
+    assert b"jifen.error" not in out and b"jifen.result" not in out
+
+
+def test_a_defect_in_a_serial_batch_exits_3(tmp_path: Path, defect, capsysbinary) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(_lines(5, boom_at=2))
+    code = cli.main(["score", "--jsonl", "--workers", "1", str(path)])
+    out, err = capsysbinary.readouterr()
+    _assert_internal_error(code, err.decode())
+    assert b"jifen.error" not in out  # never reported as a profile's error line
+    assert b"internal error" not in out
+
+
+def test_a_defect_writes_no_output_file(tmp_path: Path, defect, capsysbinary) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(_lines(5, boom_at=4))
+    target = tmp_path / "out.jsonl"
+    code = cli.main(["score", "--jsonl", "--workers", "1", str(source), "-o", str(target)])
+    _assert_internal_error(code, capsysbinary.readouterr()[1].decode())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no file, no temp file
+
+
+CRASHING = [sys.executable, "-m", "tests.rules.crashing_jifen"]
+ROOT = Path(__file__).parents[2]  # where `tests` is importable from
+
+
+@pytest.mark.parametrize("output", [False, True])
+def test_a_defect_in_a_worker_process_exits_3(tmp_path: Path, output: bool) -> None:
+    """Worker processes reading byte ranges of a file (over one block: more than 1 MiB)."""
+    data = _lines(1500, boom_at=1200)
+    assert len(data) > 1 << 20
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(data)
+    args = ["score", "--jsonl", "--workers", "2", str(source)]
+    if output:
+        args += ["-o", str(tmp_path / "out.jsonl")]
+    done = subprocess.run([*CRASHING, *args], capture_output=True, timeout=120, cwd=ROOT)
+    _assert_internal_error(done.returncode, done.stderr.decode())
+    assert b"jifen.error" not in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_a_defect_in_a_worker_reading_standard_input_exits_3(tmp_path: Path) -> None:
+    """Blocks of standard input go to the worker processes (three blocks of 1 MiB or so)."""
+    data = _lines(3000, boom_at=2500)
+    done = subprocess.run([*CRASHING, "score", "--jsonl", "--workers", "2", "-"], input=data,
+                          capture_output=True, timeout=120, cwd=ROOT)  # fmt: skip
+    _assert_internal_error(done.returncode, done.stderr.decode())
+    assert b"jifen.error" not in done.stdout
+
+
+def test_the_injected_defect_is_only_that_profile(tmp_path: Path) -> None:
+    """Without the "boom" profile the crashing command scores as usual (the test's patch
+    breaks nothing else)."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(_lines(3, boom_at=-1))
+    done = subprocess.run([*CRASHING, "score", "--jsonl", str(source)], capture_output=True,
+                          timeout=120, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from jifen.rules.identity import birth_date_of, check_digit, identity_problem, mask, sex_of
@@ -35,3 +37,19 @@ def test_problems(number: str, problem: str) -> None:
 
 def test_mask() -> None:
     assert mask("110105197601152347") == "110105********2347"
+
+
+def test_the_check_digit_is_the_weighted_sum_of_the_standard() -> None:
+    """The weights and the character table of GB 11643-1999, summed digit by digit."""
+    weights = [2 ** (17 - i) % 11 for i in range(17)]  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, ...
+    rng = random.Random(11643)
+    for _ in range(2000):
+        first17 = "".join(rng.choice("0123456789") for _ in range(17))
+        total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+        assert check_digit(first17) == "10X98765432"[total % 11], first17
+
+
+@pytest.mark.parametrize("text", ["1101051949123100", "110105194912310021", "１1010519491231002"])
+def test_the_check_digit_needs_17_ascii_digits(text: str) -> None:
+    with pytest.raises(ValueError, match="17 ASCII digits"):
+        check_digit(text)

@@ -120,6 +120,12 @@ def test_a_new_year_is_a_data_file() -> None:
         (("indicators", "employment", "points_per_month"), "a quarter", "not a number"),
         (("indicators", "housing", "precedence"), ["owned", "rented"], "precedence"),
         (("ranking", "method"), "threshold_then_ties", "ranking.method"),
+        (("indicators", "housing", "kind_names"), {"owned": "自有", "rented": "租"}, "kind_names"),
+        (("indicators", "education", "degree_names", "doctor"), "", "degree_names"),
+        (("innovation_items", "award.national.first"), {"points": 11}, "Chinese name"),
+        (("indicators", "age", "name"), " ", "indicators.age: needs a Chinese name"),
+        (("districts", "all"), ["东城区", "东城区"], "twice"),
+        (("districts", "central"), ["东城区", "通县"], "among districts.all"),
     ],
 )
 def test_inconsistent_rule_set_data_is_refused(path, value, message) -> None:  # type: ignore[no-untyped-def]
@@ -130,6 +136,45 @@ def test_inconsistent_rule_set_data_is_refused(path, value, message) -> None:  #
     table[path[-1]] = value
     with pytest.raises(RuleSetError, match=message):
         compile_rule_set(data)
+
+
+OFFICIAL_ORDER = (
+    "东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "门头沟区", "房山区",
+    "通州区", "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["beijing-2016", "beijing-2020"])
+def test_the_chinese_names_are_in_the_rule_set(name: str) -> None:
+    rs = load_rule_set(name)
+    assert rs.districts == OFFICIAL_ORDER
+    assert rs.district_set == frozenset(OFFICIAL_ORDER)
+    assert rs.central_districts == {"东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区"}
+    assert rs.indicator_names == {
+        "employment": "合法稳定就业",
+        "housing": "合法稳定住所",
+        "education": "教育背景",
+        "study_deduction": "扣除取得学历(学位)期间累计的居住及就业分数",
+        "area": "职住区域",
+        "innovation": "创新创业",
+        "tax": "纳税",
+        "age": "年龄",
+        "honours": "荣誉表彰",
+        "law": "守法记录",
+    }
+    assert list(rs.housing_kind_names) == ["owned", "rented", "dormitory"]
+    assert rs.level_names == {
+        "junior_college": "大专",
+        "bachelor": "本科",
+        "master": "研究生（硕士）",
+        "doctor": "研究生（博士）",
+    }
+    assert rs.degree_names == {"bachelor": "学士", "master": "硕士", "doctor": "博士"}
+    assert set(rs.innovation_names) == set(rs.innovation_items)
+    assert len(set(rs.innovation_names.values())) == len(rs.innovation_names)  # no name twice
+    assert rs.innovation_names["contest.district.third"] == "区级创新创业大赛三等奖"
+    assert rs.innovation_items["contest.district.third"] == 100
+    assert rs.honour_codes["heroic_model"] == "全国见义勇为英雄模范/首都见义勇为好市民"
 
 
 def test_profile_names_its_rule_set() -> None:

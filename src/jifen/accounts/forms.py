@@ -70,8 +70,8 @@ class ApplicantRegistrationForm(_PasswordsMatch):
 
 
 def _district_choices() -> list[tuple[str, str]]:
-    districts = sorted(newest_rule_set().districts)
-    return [("", "请选择"), *[(d, d) for d in districts]]
+    # In the official order the rule set keeps (东城区 first), not by code point.
+    return [("", "请选择"), *[(d, d) for d in newest_rule_set().districts]]
 
 
 class EmployerRegistrationForm(_PasswordsMatch):

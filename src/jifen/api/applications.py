@@ -166,7 +166,7 @@ def application_assessment(
     if set(selectors.visible_sections(user, app)) != set(decl.SECTION_KEYS):
         raise NotPermitted("只能查看本部门负责的填报项，不能查看积分自评")
     assessment = selectors.assess(app)
-    explanation, reasons = present.explanation(assessment.result)
+    explanation, reasons = present.explanation(assessment.breakdown)
     return {
         "verified": False,
         "result": assessment.result,

@@ -9,8 +9,9 @@ from django.http import HttpRequest
 from ninja import Body, Router
 
 from jifen.core.errors import FieldError, InvalidInput
-from jifen.rules import score_profile
+from jifen.rules import score, to_result, validate_profile
 from jifen.rules.identity import mask
+from jifen.rules.problems import Problem, problem_zh
 from jifen.rules.schema import ProfileError
 
 from . import present
@@ -46,11 +47,9 @@ PROFILE_EXAMPLE = {
 router = Router(tags=["积分自评"])
 
 
-def _field_error(message: str) -> FieldError:
-    path, sep, text = message.partition(": ")
-    if not sep:
-        path, text = "profile", message
-    return FieldError(path, _ID_LIKE.sub(lambda m: mask(m.group(0)), text))
+def _field_error(problem: Problem) -> FieldError:
+    """The problem in Chinese, naming its field; anything like an identity number masked."""
+    return FieldError(problem.path, _ID_LIKE.sub(lambda m: mask(m.group(0)), problem_zh(problem)))
 
 
 @router.post(
@@ -68,11 +67,11 @@ def assess_profile(
     profile: Annotated[dict[str, Any], Body(example=PROFILE_EXAMPLE)],
 ) -> dict[str, Any]:
     try:
-        result = score_profile(profile)
+        breakdown = score(validate_profile(profile))
     except ProfileError as exc:
         raise InvalidInput(
-            "申请人信息有误，无法计算积分", errors=[_field_error(m) for m in exc.errors]
+            "申请人信息有误，无法计算积分", errors=[_field_error(p) for p in exc.problems]
         ) from exc
-    explanation, reasons = present.explanation(result)
-    return {"verified": False, "result": result, "explanation_zh": explanation,
+    explanation, reasons = present.explanation(breakdown)
+    return {"verified": False, "result": to_result(breakdown), "explanation_zh": explanation,
             "reasons_zh": reasons}

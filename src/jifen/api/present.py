@@ -7,10 +7,11 @@ from typing import Any
 from jifen.accounts.models import ApplicantProfile, Employer, User
 from jifen.applications import declaration as decl
 from jifen.applications import selectors
-from jifen.applications.explain import explain_zh, reasons_zh
+from jifen.applications.explain import explain_zh, reasons_of
 from jifen.applications.models import Application, EmploymentLink, Evidence
 from jifen.core.errors import FieldError
 from jifen.rounds.models import Round
+from jifen.rules import Breakdown
 
 
 def errors(items: list[FieldError]) -> list[dict[str, str]]:
@@ -129,8 +130,8 @@ def evidence(ev: Evidence) -> dict[str, Any]:
     }
 
 
-def explanation(result: dict[str, Any] | None) -> tuple[list[dict[str, Any]] | None, list[str]]:
-    """The Chinese explanation and eligibility reasons of a result (None, [] without one)."""
-    if result is None:
+def explanation(breakdown: Breakdown | None) -> tuple[list[dict[str, Any]] | None, list[str]]:
+    """The Chinese explanation and eligibility reasons of a score (None, [] without one)."""
+    if breakdown is None:
         return None, []
-    return explain_zh(result), reasons_zh(result)
+    return explain_zh(breakdown), reasons_of(breakdown)

@@ -15,6 +15,17 @@ from ninja import Field, Path, Schema
 from pydantic import AfterValidator, ConfigDict, PlainValidator, StringConstraints, WithJsonSchema
 
 from jifen.applications import declaration as decl
+from jifen.rules.ruleset import newest_rule_set
+
+# Labels of codes and conditions: the newest rule set's (a round's may differ only in data).
+_RULES = newest_rule_set()
+_CONDITIONS = decl.condition_labels(_RULES)
+
+
+def _codes(names: dict[str, str]) -> str:
+    """owned（自有产权住房） / rented（租赁住房） / ..."""
+    return " / ".join(f"{code}（{name}）" for code, name in names.items())
+
 
 # The largest primary key the databases store (64-bit signed); larger ids are not found.
 MAX_ID = 2**63 - 1
@@ -372,13 +383,13 @@ class SocialInsuranceRow(_Period):
 
 
 class HousingRow(_Period):
-    kind: DraftText = Field(None, description="owned / rented / dormitory")
+    kind: DraftText = Field(None, description=_codes(_RULES.housing_kind_names))
     district: DraftText = Field(None, description="北京市的区，如 通州区")
 
 
 class EducationRow(_Period):
-    level: DraftText = Field(None, description="junior_college / bachelor / master / doctor")
-    degree: DraftText = Field(None, description="bachelor / master / doctor")
+    level: DraftText = Field(None, description=_codes(_RULES.level_names))
+    degree: DraftText = Field(None, description=_codes(_RULES.degree_names))
     full_time: DraftFlag = None
 
 
@@ -398,14 +409,18 @@ class ViolationRow(_Row):
 class ConditionsValue(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    residence_permit: DraftFlag = Field(None, description=decl.CONDITION_FIELDS["residence_permit"])
-    criminal_record: DraftFlag = Field(None, description=decl.CONDITION_FIELDS["criminal_record"])
-    female_cadre: DraftFlag = Field(None, description=decl.CONDITION_FIELDS["female_cadre"])
+    residence_permit: DraftFlag = Field(None, description=_CONDITIONS["residence_permit"])
+    criminal_record: DraftFlag = Field(None, description=_CONDITIONS["criminal_record"])
+    female_cadre: DraftFlag = Field(None, description=_CONDITIONS["female_cadre"])
 
 
 TaxValue = Annotated[
     dict[Text8, DraftAmount],
-    Field(description='各纳税年度（申报年度前三年）缴纳的个人所得税（元），如 {"2023": "120000"}'),
+    Field(
+        description="积分规则计入的各纳税年度（申报年度 Y 的 "
+        + "、".join(f"Y{offset:+d}" for offset in _RULES.tax_year_offsets)
+        + '）缴纳的个人所得税（元），如 {"2023": "120000"}'
+    ),
 ]
 
 ROW_SCHEMAS: dict[str, type[Schema]] = {

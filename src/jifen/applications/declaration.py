@@ -16,7 +16,7 @@ from typing import Any
 
 from jifen.core.errors import FieldError
 from jifen.core.text import FOREIGN_DIGIT_MESSAGE, foreign_digit, halfwidth
-from jifen.rules.ruleset import RuleSet
+from jifen.rules.ruleset import RuleSet, load_rule_set, rule_set_name_for_year
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ SECTIONS: tuple[Section, ...] = (
         "innovation",
         "获得的奖项、创新创业大赛名次或股权融资情况，取最高一项。",
     ),
-    Section("tax", "纳税", "tax", "申报年度前三个自然年度缴纳的个人所得税（元）。", is_list=False),
+    Section(
+        "tax", "纳税", "tax", "积分规则计入的各纳税年度缴纳的个人所得税（元）。", is_list=False
+    ),
     Section(
         "honours",
         "荣誉表彰",
@@ -79,42 +81,16 @@ SECTIONS: tuple[Section, ...] = (
 SECTION_KEYS = tuple(s.key for s in SECTIONS)
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
 
-HOUSING_KINDS = {"owned": "自有产权住房", "rented": "租赁住房", "dormitory": "单位宿舍"}
-LEVELS = {
-    "junior_college": "大专",
-    "bachelor": "本科",
-    "master": "研究生（硕士）",
-    "doctor": "研究生（博士）",
-}
-DEGREES = {"bachelor": "学士", "master": "硕士", "doctor": "博士"}
+# The Chinese names of housing kinds, education levels and degrees, innovation items and
+# honours are the rule set's (RuleSet.housing_kind_names, level_names, degree_names,
+# innovation_names, honour_codes): one table, read through the application's round.
 VIOLATION_KINDS = {"administrative_detention": "行政拘留", "tax_offence": "涉税违法行为"}
-INNOVATION_LABELS = {
-    "award.national.special": "国家级科技或文化奖项特等奖",
-    "award.national.first": "国家级奖项一等奖",
-    "award.national.second": "国家级奖项二等奖",
-    "award.municipal.special": "北京市奖项特等奖",
-    "award.municipal.first": "北京市奖项一等奖",
-    "award.municipal.second": "北京市奖项二等奖",
-    "award.municipal.third": "北京市奖项三等奖",
-    "award.other.first": "部委或行业认定奖项一等奖",
-    "award.other.second": "部委或行业认定奖项二等奖",
-    "contest.national.first": "国家级创新创业大赛一等奖",
-    "contest.national.second": "国家级创新创业大赛二等奖",
-    "contest.national.third": "国家级创新创业大赛三等奖",
-    "contest.municipal.first": "北京市创新创业大赛一等奖",
-    "contest.municipal.second": "北京市创新创业大赛二等奖",
-    "contest.municipal.third": "北京市创新创业大赛三等奖",
-    "contest.district.first": "区级创新创业大赛一等奖",
-    "contest.district.second": "区级创新创业大赛二等奖",
-    "contest.district.third": "区级创新创业大赛三等奖",
-    "equity.financing.40m": "高新技术企业股权融资4000万元以上（持股10%以上）",
-    "equity.financing.20m": "高新技术企业股权融资2000万至4000万元",
-    "equity.financing.5m": "高新技术企业股权融资500万至2000万元",
-}
+# The conditions and their labels; the retirement age in the female cadre's label is the rule
+# set's (see condition_labels).
 CONDITION_FIELDS = {
     "residence_permit": "持有有效的北京市居住证",
     "criminal_record": "有刑事犯罪记录",
-    "female_cadre": "女性干部身份（法定退休年龄55周岁）",
+    "female_cadre": "女性干部身份",
 }
 # Fields of one row of each list section (besides its "id").
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
@@ -141,16 +117,32 @@ def new_item_id() -> str:
     return secrets.token_hex(4)
 
 
-def tax_years(year: int) -> list[str]:
-    """The three calendar years whose tax counts: Y-3, Y-2, Y-1."""
-    return [str(year - 3), str(year - 2), str(year - 1)]
+def rule_set_in_force(year: int) -> RuleSet:
+    """The rule set chosen by the application year (when the round's is not at hand)."""
+    return load_rule_set(rule_set_name_for_year(year))
 
 
-def empty_declaration(year: int) -> dict[str, Any]:
+def tax_years(year: int, rule_set: RuleSet | None = None) -> list[str]:
+    """The calendar years whose tax counts: the rule set's tax year offsets from ``year``
+    (Y-3, Y-2, Y-1 in both Beijing rule sets). ``rule_set``: the round's; by default the one
+    in force for ``year``."""
+    rs = rule_set or rule_set_in_force(year)
+    return [str(year + offset) for offset in rs.tax_year_offsets]
+
+
+def condition_labels(rule_set: RuleSet) -> dict[str, str]:
+    """The labels of the conditions, the female cadre's with the rule set's retirement age."""
+    labels = dict(CONDITION_FIELDS)
+    age = rule_set.retirement_age["F_cadre"]
+    labels["female_cadre"] = f"{CONDITION_FIELDS['female_cadre']}（法定退休年龄{age}周岁）"
+    return labels
+
+
+def empty_declaration(year: int, rule_set: RuleSet | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {key: [] for key in ROW_FIELDS}
     data["conditions"] = {key: False for key in CONDITION_FIELDS}
     data["conditions"]["residence_permit"] = True
-    data["tax"] = {y: "" for y in tax_years(year)}
+    data["tax"] = {y: "" for y in tax_years(year, rule_set)}
     return data
 
 
@@ -170,7 +162,7 @@ def _boolean(value: Any) -> bool:
     return _text(value).lower() in {"1", "true", "on", "yes", "是"}
 
 
-def normalise_section(key: str, raw: Any, year: int) -> Any:
+def normalise_section(key: str, raw: Any, year: int, rule_set: RuleSet | None = None) -> Any:
     """What is stored for a section: the typed values as strings/booleans, shape enforced.
 
     Never rejects: a value in the wrong shape becomes an empty value (the caller's checks
@@ -184,7 +176,7 @@ def normalise_section(key: str, raw: Any, year: int) -> Any:
         return {f: _boolean(raw.get(f, False)) for f in CONDITION_FIELDS}
     if key == "tax":
         raw = raw if isinstance(raw, dict) else {}
-        return {y: _text(raw.get(y, ""), 20) for y in tax_years(year)}
+        return {y: _text(raw.get(y, ""), 20) for y in tax_years(year, rule_set)}
     rows = raw if isinstance(raw, list) else []
     out = []
     for row in rows[:MAX_ROWS]:
@@ -266,14 +258,14 @@ def clean_section(
             _check_range(e, path, row, now_month)
         if key in ("housing", "employment") and row.get("district") not in rule_set.districts:
             e.add(f"{path}.district", "请选择北京市的区")
-        if key == "housing" and row.get("kind") not in HOUSING_KINDS:
+        if key == "housing" and row.get("kind") not in rule_set.housing_kind_names:
             e.add(f"{path}.kind", "请选择住所类型")
         if key == "social_insurance":
             _check_back_paid(e, path, row)
         if key == "education":
-            if row.get("level") and row["level"] not in LEVELS:
+            if row.get("level") and row["level"] not in rule_set.level_names:
                 e.add(f"{path}.level", "请选择学历")
-            if row.get("degree") and row["degree"] not in DEGREES:
+            if row.get("degree") and row["degree"] not in rule_set.degree_names:
                 e.add(f"{path}.degree", "请选择学位")
             if not row.get("level") and not row.get("degree"):
                 e.add(f"{path}.level", "学历和学位至少填写一项")
@@ -349,11 +341,14 @@ def _tier(row: dict[str, Any]) -> int | None:
     return LEVEL_RANK.get(row.get("level") or row.get("degree") or "")
 
 
-def warn_section(key: str, value: Any, *, birth_date: date | None = None) -> list[FieldError]:
+def warn_section(
+    key: str, value: Any, *, rule_set: RuleSet, birth_date: date | None = None
+) -> list[FieldError]:
     """What is possible but unlikely in a (normalised) section: each warning names its field.
     Only the education records have such checks."""
     if key != "education" or not isinstance(value, list):
         return []
+    levels, degrees = rule_set.level_names, rule_set.degree_names
     w = _Errors()
     periods: list[tuple[int, int, int | None, dict[str, Any]]] = []
     for i, row in enumerate(value):
@@ -365,10 +360,10 @@ def warn_section(key: str, value: Any, *, birth_date: date | None = None) -> lis
         months = end - start + 1
         shortest = MIN_STUDY_MONTHS.get(level)
         if shortest is not None and months < shortest:
-            w.add(f"{path}.to", f"{LEVELS[level]}学习期间只有 {months} 个月，明显短于通常学制，"
+            w.add(f"{path}.to", f"{levels[level]}学习期间只有 {months} 个月，明显短于通常学制，"
                                 "请核对入学和毕业年月")
         if level in LEVEL_RANK and degree in LEVEL_RANK and LEVEL_RANK[degree] > LEVEL_RANK[level]:
-            w.add(f"{path}.degree", f"学位（{DEGREES[degree]}）高于学历（{LEVELS[level]}），"
+            w.add(f"{path}.degree", f"学位（{degrees[degree]}）高于学历（{levels[level]}），"
                                     "请核对；以同等学力取得学位的请如实填写")
         if birth_date is not None:
             age_months = start - (birth_date.year * 12 + birth_date.month - 1)
@@ -398,7 +393,7 @@ def clean_declaration(
         errors.extend(
             clean_section(
                 key,
-                data.get(key, empty_declaration(year)[key]),
+                data.get(key, empty_declaration(year, rule_set)[key]),
                 year=year,
                 rule_set=rule_set,
                 today=today,

@@ -15,15 +15,9 @@ from typing import Any
 from jifen.rules.ruleset import RuleSet, load_rule_set
 
 from . import declaration as decl
-from .explain import INDICATOR_NAMES, explain_zh, reasons_zh
+from . import explain
 from .models import Application, Evidence
 from .selectors import Assessment
-
-# The sixteen districts in the official order (the rule set keeps them as a set).
-DISTRICT_ORDER = (
-    "东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "门头沟区", "房山区",
-    "通州区", "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区",
-)
 
 # Labels of the fields of list rows (a section may override one, see FIELD_LABELS_BY_SECTION).
 FIELD_LABELS: dict[str, str] = {
@@ -64,23 +58,23 @@ def field_label(section: str, name: str) -> str:
 
 
 def ordered_districts(rule_set: RuleSet) -> list[str]:
-    """The rule set's districts in the official order (any unknown one after, sorted)."""
-    rank = {name: i for i, name in enumerate(DISTRICT_ORDER)}
-    return sorted(rule_set.districts, key=lambda d: (rank.get(d, len(rank)), d))
+    """The rule set's districts, in the official order its data file keeps."""
+    return list(rule_set.districts)
 
 
 def code_choices(section: str, name: str, rule_set: RuleSet) -> dict[str, str] | None:
-    """The (code -> Chinese label) choices of a select field, or None for a free-text one."""
+    """The (code -> Chinese label) choices of a select field, or None for a free-text one.
+    Every label but the violation kinds' is the rule set's (of the application's round)."""
     if name == "district" and section in ("housing", "employment"):
-        return {d: d for d in ordered_districts(rule_set)}
+        return {d: d for d in rule_set.districts}
     if section == "housing" and name == "kind":
-        return dict(decl.HOUSING_KINDS)
+        return dict(rule_set.housing_kind_names)
     if section == "education" and name == "level":
-        return dict(decl.LEVELS)
+        return dict(rule_set.level_names)
     if section == "education" and name == "degree":
-        return dict(decl.DEGREES)
+        return dict(rule_set.degree_names)
     if section == "innovation" and name == "code":
-        return {c: decl.INNOVATION_LABELS.get(c, c) for c in rule_set.innovation_items}
+        return dict(rule_set.innovation_names)
     if section == "honours" and name == "code":
         return dict(rule_set.honour_codes)
     if section == "violations" and name == "kind":
@@ -132,14 +126,14 @@ def section_display(
     out = SectionDisplay(section=section, is_list=section.is_list)
     if section.key == "conditions":
         value = value if isinstance(value, dict) else {}
-        for name, label in decl.CONDITION_FIELDS.items():
+        for name, label in decl.condition_labels(rule_set).items():
             if name == "female_cadre" and app.applicant.sex != "F":
                 continue
             out.pairs.append((label, "是" if value.get(name) else "否"))
         return out
     if section.key == "tax":
         value = value if isinstance(value, dict) else {}
-        for year in decl.tax_years(app.round.year):
+        for year in decl.tax_years(app.round.year, rule_set):
             amount = value.get(year, "")
             out.pairs.append((f"{year} 年度个人所得税（元）", amount or "未填写"))
         return out
@@ -165,15 +159,15 @@ def group_evidence(evidence: Iterable[Evidence]) -> dict[tuple[str, str], list[E
 
 def explanation_of(assessment: Assessment) -> list[dict[str, Any]]:
     """The per-indicator explanation in Chinese (empty when there is no result)."""
-    return explain_zh(assessment.result) if assessment.result else []
+    return explain.explain_zh(assessment.breakdown)
 
 
 def reasons_of(assessment: Assessment) -> list[str]:
-    return reasons_zh(assessment.result) if assessment.result else []
+    return explain.reasons_of(assessment.breakdown)
 
 
-def indicator_name(code: str) -> str:
-    return INDICATOR_NAMES.get(code, code)
+def indicator_name(code: str, rule_set: RuleSet | None = None) -> str:
+    return explain.indicator_name(code, rule_set)
 
 
 @dataclass(frozen=True)

@@ -97,14 +97,16 @@ def tidy_date(text: str) -> str:
     return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
 
 
-def parse_section(key: str, data: Mapping[str, Any], *, year: int, sex: str) -> ParsedSection:
+def parse_section(
+    key: str, data: Mapping[str, Any], *, year: int, sex: str, rule_set: RuleSet | None = None
+) -> ParsedSection:
     if key == "conditions":
         value = {f: bool(_get(data, f)) for f in decl.CONDITION_FIELDS}
         if sex != "F":
             value["female_cadre"] = False
         return ParsedSection(value)
     if key == "tax":
-        return ParsedSection({y: _get(data, f"tax-{y}") for y in decl.tax_years(year)})
+        return ParsedSection({y: _get(data, f"tax-{y}") for y in decl.tax_years(year, rule_set)})
     indices = sorted({int(m.group(1)) for name in data if (m := ROW_RE.match(name))})
     parsed = ParsedSection([])
     for i in indices:
@@ -235,18 +237,22 @@ def row_form(key: str, index: int | str, row: Mapping[str, Any], rule_set: RuleS
                    widgets=widgets)
 
 
-def single_widgets(key: str, value: Mapping[str, Any], *, year: int, sex: str) -> list[Widget]:
-    """The inputs of the two sections that are not lists."""
+def single_widgets(
+    key: str, value: Mapping[str, Any], *, year: int, sex: str, rule_set: RuleSet | None = None
+) -> list[Widget]:
+    """The inputs of the two sections that are not lists (``rule_set``: the round's; by
+    default the one in force for ``year``)."""
+    rule_set = rule_set or decl.rule_set_in_force(year)
     if key == "conditions":
         return [
             Widget(name=name, label=label, kind="checkbox", value=bool(value.get(name)))
-            for name, label in decl.CONDITION_FIELDS.items()
+            for name, label in decl.condition_labels(rule_set).items()
             if name != "female_cadre" or sex == "F"
         ]
     return [
         Widget(name=f"tax-{y}", label=f"{y} 年度个人所得税（元）", kind="amount",
                value=str(value.get(y, "") or ""), help="没有可不填；最多两位小数")
-        for y in decl.tax_years(year)
+        for y in decl.tax_years(year, rule_set)
     ]
 
 

@@ -11,7 +11,7 @@ from jifen.accounts.models import ApplicantProfile, Employer, User
 from jifen.core.errors import FieldError, NotFound, NotPermitted
 from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
-from jifen.rules import score_profile
+from jifen.rules import Breakdown, score, to_result, validate_profile
 from jifen.rules.evidence import EvidenceRules, Requirement, load_evidence_rules
 from jifen.rules.ruleset import RuleSet, load_rule_set
 from jifen.rules.schema import ProfileError
@@ -260,15 +260,24 @@ def section_problems(app: Application) -> dict[str, list[FieldError]]:
 def section_warnings(app: Application) -> dict[str, list[FieldError]]:
     """What may be wrong in each section (declaration.warn_section): shown, never blocking."""
     birth = app.applicant.birth_date
-    return {k: decl.warn_section(k, app.data.get(k), birth_date=birth) for k in decl.SECTION_KEYS}
+    rule_set = rule_set_of(app)
+    return {
+        k: decl.warn_section(k, app.data.get(k), rule_set=rule_set, birth_date=birth)
+        for k in decl.SECTION_KEYS
+    }
 
 
 @dataclass
 class Assessment:
-    """The self-assessment: the rules engine's result for the declared (unverified) data."""
+    """The self-assessment: the rules engine's result for the declared (unverified) data.
+
+    ``result`` is the ``jifen.result/1`` object; ``breakdown`` the engine's Breakdown it was
+    made from, whose facts the pages explain in Chinese (``display.explanation_of``).
+    """
 
     result: dict[str, Any] | None
     errors: list[FieldError] = field(default_factory=list)
+    breakdown: Breakdown | None = None
 
     @property
     def total(self) -> float | None:
@@ -296,10 +305,11 @@ def assess(app: Application) -> Assessment:
     if problems:
         return Assessment(None, problems)
     try:
-        return Assessment(score_profile(profile_of(app), rule_set=app.round.rule_set))
+        breakdown = score(validate_profile(profile_of(app), rule_set=app.round.rule_set))
     except ProfileError as exc:
-        errors = []
-        for message in exc.errors:
-            path, _, text = message.partition(": ")
-            errors.append(FieldError(path, f"积分规则校验未通过：{text}"))
-        return Assessment(None, errors)
+        # The page names the field (by its path); the message says what is wrong, in Chinese.
+        return Assessment(
+            None,
+            [FieldError(p.path, f"积分规则校验未通过：{p.message_zh}") for p in exc.problems],
+        )
+    return Assessment(to_result(breakdown), breakdown=breakdown)

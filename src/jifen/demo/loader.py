@@ -54,7 +54,6 @@ from jifen.synth.names import NamePool
 
 DEMO_PASSWORD = "Demo-jifen-2026!"
 DEFAULT_URL = "http://127.0.0.1:8000/"
-QUOTA = 6000
 OPENED_DAYS_AGO = 14
 CLOSES_IN_DAYS = 60
 RETURN_REASON = "请补充租赁合同备案证明"
@@ -285,7 +284,7 @@ def _round_for(year: int, bureau: User) -> Round:
     now = timezone.now().replace(second=0, microsecond=0)
     return round_services.round_create(
         actor=bureau, year=year, opens=now - timedelta(days=OPENED_DAYS_AGO),
-        closes=now + timedelta(days=CLOSES_IN_DAYS), quota=QUOTA,
+        closes=now + timedelta(days=CLOSES_IN_DAYS),  # the quota: the rule set's
     )
 
 

@@ -7,11 +7,19 @@ from datetime import datetime
 from django.db import models
 from django.utils import timezone
 
+from jifen.rules.ruleset import newest_rule_set
+
+
+def default_quota() -> int:
+    """The newest rule set's quota (``ranking.quota``): the policy's number, not the code's."""
+    return newest_rule_set().quota
+
 
 class Round(models.Model):
     year = models.PositiveIntegerField("申报年度", unique=True)
     rule_set = models.CharField("积分规则", max_length=40)
-    quota = models.PositiveIntegerField("落户指标数", default=6000)
+    # round_create gives the quota of the round's own rule set when none is given.
+    quota = models.PositiveIntegerField("落户指标数", default=default_quota)
     declaration_opens = models.DateTimeField("申报开始时间")
     declaration_closes = models.DateTimeField("申报截止时间")
     created_at = models.DateTimeField(auto_now_add=True)

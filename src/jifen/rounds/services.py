@@ -8,7 +8,12 @@ from django.db import transaction
 
 from jifen.audit.services import record_event
 from jifen.core.errors import FieldError, InvalidInput
-from jifen.rules.ruleset import RuleSetError, available_rule_sets, rule_set_name_for_year
+from jifen.rules.ruleset import (
+    RuleSetError,
+    available_rule_sets,
+    load_rule_set,
+    rule_set_name_for_year,
+)
 
 from .models import Round
 
@@ -20,9 +25,10 @@ def round_create(
     year: int,
     opens: datetime,
     closes: datetime,
-    quota: int = 6000,
+    quota: int | None = None,
     rule_set: str | None = None,
 ) -> Round:
+    """A new round; without a ``quota``, the rule set's (its ``ranking.quota``)."""
     errors: list[FieldError] = []
     try:
         name = rule_set or rule_set_name_for_year(year)
@@ -30,9 +36,11 @@ def round_create(
         raise InvalidInput(str(exc), field="year") from exc
     if name not in available_rule_sets():
         errors.append(FieldError("rule_set", f"没有名为 {name} 的积分规则"))
+    elif quota is None:
+        quota = load_rule_set(name).quota
     if closes <= opens:
         errors.append(FieldError("declaration_closes", "申报截止时间必须晚于开始时间"))
-    if quota <= 0:
+    if quota is not None and quota <= 0:
         errors.append(FieldError("quota", "落户指标数必须为正数"))
     if Round.objects.filter(year=year).exists():
         errors.append(FieldError("year", f"{year}年度已存在"))

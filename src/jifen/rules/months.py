@@ -8,9 +8,44 @@ scoring of a profile to a few integer operations per record instead of a loop ov
 
 from __future__ import annotations
 
-# Memo tables: a batch of a million profiles names only a few hundred distinct months, and a
-# dictionary hit is several times cheaper than parsing or formatting again.
-_INDEX: dict[str, int] = {}
+from .problems import EN
+
+
+class MonthError(ValueError):
+    """A text that is not a month: ``code`` is ``bad_month`` or ``month_out_of_range``."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(EN[code]({"text": text}))
+        self.code = code
+        self.text = text
+
+
+class _MonthIndex(dict):  # type: ignore[type-arg]
+    """``MONTH_INDEX["2021-07"]``: the month index of a ``YYYY-MM`` text, parsed once.
+
+    A subscription, not a call: the batch reader looks up a dozen months a profile, and a
+    million profiles name only a few hundred distinct ones. A bad text raises ValueError
+    (a MonthError, and is not kept).
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> int:
+        if (
+            type(text) is not str
+            or len(text) != 7
+            or text[4] != "-"
+            or not (text[:4].isdigit() and text[5:].isdigit() and text.isascii())
+        ):
+            raise MonthError("bad_month", text)
+        month = int(text[5:])
+        if not 1 <= month <= 12:
+            raise MonthError("month_out_of_range", text)
+        index = self[text] = int(text[:4]) * 12 + month - 1
+        return index
+
+
+MONTH_INDEX: dict[str, int] = _MonthIndex()
 _LABEL: dict[int, str] = {}
 
 
@@ -23,20 +58,7 @@ def month_label(index: int) -> str:
 
 def parse_month(text: str) -> int:
     """Parse ``YYYY-MM`` into a month index; raise ValueError with a short message."""
-    index = _INDEX.get(text)
-    if index is not None:
-        return index
-    if (
-        len(text) != 7
-        or text[4] != "-"
-        or not (text[:4].isdigit() and text[5:].isdigit() and text.isascii())
-    ):
-        raise ValueError(f"expected a month YYYY-MM, got {text!r}")
-    month = int(text[5:])
-    if not 1 <= month <= 12:
-        raise ValueError(f"month out of range in {text!r}")
-    index = _INDEX[text] = int(text[:4]) * 12 + month - 1
-    return index
+    return MONTH_INDEX[text]
 
 
 def span_mask(first: int, last: int, lo: int, hi: int) -> int:

@@ -16,7 +16,7 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType, field
 
 from .identity import check_digit
-from .months import _INDEX, parse_month
+from .months import MONTH_INDEX
 from .ruleset import (
     HOUSING_KINDS,
     RuleSetError,
@@ -93,11 +93,6 @@ class _Doubt(Exception):
     pass
 
 
-def _month(text: str) -> int:
-    index = _INDEX.get(text)
-    return parse_month(text) if index is None else index
-
-
 def _date(text: str) -> tuple[int, int, int]:
     parsed = _DATES.get(text)
     if parsed is None:
@@ -114,6 +109,7 @@ def read_profile_json(line: bytes, rule_set: str | None = None) -> Profile | Non
 
 
 def _read(data: _Profile, rule_set: str | None) -> Profile:
+    _months = MONTH_INDEX  # a subscription per month: parsed once per distinct text
     if data.format != PROFILE_FORMAT:
         raise _Doubt
     year = data.application_year
@@ -164,14 +160,14 @@ def _read(data: _Profile, rule_set: str | None) -> Profile:
 
     insurance = []
     for rec in data.social_insurance:
-        first = _month(rec.first)
-        last = _month(rec.last)
+        first = _months[rec.first]
+        last = _months[rec.last]
         if first > last:
             raise _Doubt
         if rec.back_paid:
             months = []
             for text in rec.back_paid:
-                month = _month(text)
+                month = _months[text]
                 if not first <= month <= last:
                     raise _Doubt
                 months.append(month)
@@ -180,11 +176,11 @@ def _read(data: _Profile, rule_set: str | None) -> Profile:
             insurance.append((first, last, ()))
     p.insurance = insurance
 
-    districts = rs.districts
+    districts = rs.district_set
     housing = []
     for rec in data.housing:
-        first = _month(rec.first)
-        last = _month(rec.last)
+        first = _months[rec.first]
+        last = _months[rec.last]
         if first > last or rec.kind not in HOUSING_KINDS or rec.district not in districts:
             raise _Doubt
         housing.append((rec.kind, first, last, rec.district))
@@ -192,8 +188,8 @@ def _read(data: _Profile, rule_set: str | None) -> Profile:
 
     employment = []
     for rec in data.employment:
-        first = _month(rec.first)
-        last = _month(rec.last)
+        first = _months[rec.first]
+        last = _months[rec.last]
         if first > last or rec.district not in districts:
             raise _Doubt
         employment.append((first, last, rec.district))
@@ -207,8 +203,8 @@ def _read(data: _Profile, rule_set: str | None) -> Profile:
             degree is not None and degree not in DEGREES
         ):
             raise _Doubt
-        first = _month(rec.first)
-        last = _month(rec.last)
+        first = _months[rec.first]
+        last = _months[rec.last]
         if first > last:
             raise _Doubt
         education.append((level, degree, rec.full_time, first, last))

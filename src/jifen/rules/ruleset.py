@@ -33,6 +33,7 @@ INDICATORS = (
     "law",
 )
 HOUSING_KINDS = ("owned", "rented", "dormitory")
+DEGREES = ("bachelor", "master", "doctor")  # the profile's degree codes (学位)
 ROUNDING_MODES = ("half_up", "ceiling")
 
 
@@ -146,6 +147,7 @@ class RuleSet:
     area_require_home_out_at_cutoff: bool
 
     innovation_items: dict[str, int]  # cents
+    innovation_names: dict[str, str]  # code -> Chinese name
     innovation_cap: int
 
     tax_formula: str
@@ -160,17 +162,21 @@ class RuleSet:
     age_otherwise: int
 
     honours_points: int
-    honour_codes: dict[str, str]
+    honour_codes: dict[str, str]  # code -> Chinese name
     law_detention_points: int
 
-    districts: frozenset[str]
+    districts: tuple[str, ...]  # in the official order
+    district_set: frozenset[str]  # the same, for quick membership tests
     central_districts: frozenset[str]
 
     ranking_method: str
     quota: int
 
     references: dict[str, str]
-    names: dict[str, str]
+    indicator_names: dict[str, str]  # Chinese
+    housing_kind_names: dict[str, str]  # kind -> Chinese name, in HOUSING_KINDS order
+    level_names: dict[str, str]  # education level (tier) -> Chinese name, in tier order
+    degree_names: dict[str, str]  # degree -> Chinese name, in DEGREES order
 
     def dates(self, year: int) -> RoundDates:
         return _round_dates(self, year)
@@ -263,6 +269,15 @@ def compile_rule_set(data: dict[str, Any]) -> RuleSet:
     if tax["formula"] not in ("per_year", "average"):
         raise RuleSetError(f"{rid}: tax.formula must be per_year or average")
     tiers = tuple(edu["tiers"])
+    items = {code: item for code, item in data["innovation_items"].items() if code != "reference"}
+    districts = tuple(data["districts"]["all"])
+    if len(set(districts)) != len(districts):
+        raise RuleSetError(f"{rid}: districts.all lists a district twice")
+    if not set(data["districts"]["central"]) <= set(districts):
+        raise RuleSetError(f"{rid}: districts.central must be among districts.all")
+    kind_names = _names(housing["kind_names"], HOUSING_KINDS, f"{rid}: housing.kind_names")
+    level_names = _names(edu["level_names"], tiers, f"{rid}: education.level_names")
+    degree_names = _names(edu["degree_names"], DEGREES, f"{rid}: education.degree_names")
 
     return RuleSet(
         id=rid,
@@ -312,9 +327,11 @@ def compile_rule_set(data: dict[str, Any]) -> RuleSet:
         area_cap=_cents(area["cap"], "area.cap"),
         area_require_home_out_at_cutoff=bool(area["require_home_out_at_cutoff"]),
         innovation_items={
-            code: _cents(points, f"innovation_items.{code}")
-            for code, points in data["innovation_items"].items()
-            if code != "reference"
+            code: _cents(item["points"], f"innovation_items.{code}.points")
+            for code, item in items.items()
+        },
+        innovation_names={
+            code: _name(item, f"innovation_items.{code}") for code, item in items.items()
         },
         innovation_cap=_cents(ind["innovation"]["cap"], "innovation.cap"),
         tax_formula=tax["formula"],
@@ -329,13 +346,31 @@ def compile_rule_set(data: dict[str, Any]) -> RuleSet:
         honours_points=_cents(ind["honours"]["points"], "honours.points"),
         honour_codes=dict(ind["honours"]["codes"]),
         law_detention_points=_cents(ind["law"]["detention_points"], "law.detention_points"),
-        districts=frozenset(data["districts"]["all"]),
+        districts=districts,
+        district_set=frozenset(districts),
         central_districts=frozenset(data["districts"]["central"]),
         ranking_method=data["ranking"]["method"],
         quota=int(data["ranking"]["quota"]),
         references={code: ind[code]["reference"] for code in INDICATORS},
-        names={code: ind[code]["name"] for code in INDICATORS},
+        indicator_names={code: _name(ind[code], f"indicators.{code}") for code in INDICATORS},
+        housing_kind_names=kind_names,
+        level_names=level_names,
+        degree_names=degree_names,
     )
+
+
+def _name(table: dict[str, Any], where: str) -> str:
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise RuleSetError(f"{where}: needs a Chinese name")
+    return name
+
+
+def _names(table: dict[str, str], codes: tuple[str, ...], where: str) -> dict[str, str]:
+    """The Chinese name of each code, in the order of ``codes``; every code named, no other."""
+    if set(table) != set(codes) or not all(isinstance(v, str) and v for v in table.values()):
+        raise RuleSetError(f"{where} must name exactly {', '.join(codes)}")
+    return {code: table[code] for code in codes}
 
 
 @cache

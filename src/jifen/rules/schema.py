@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from .problems import EN, Problem
+from .ruleset import DEGREES as DEGREES  # the degree codes, re-exported beside the other codes
 from .ruleset import RoundDates, RuleSet
 
 PROFILE_FORMAT = "jifen.profile/1"
@@ -42,15 +44,19 @@ EMPLOYMENT_KEYS = frozenset({"from", "to", "district"})
 EDUCATION_KEYS = frozenset({"level", "degree", "full_time", "from", "to"})
 VIOLATION_KEYS = frozenset({"kind", "date"})
 VIOLATION_KINDS = ("administrative_detention", "tax_offence")
-DEGREES = ("bachelor", "master", "doctor")
 
 
 class ProfileError(ValueError):
-    """A profile that cannot be scored; ``errors`` lists ``"field.path: message"`` strings."""
+    """A profile that cannot be scored.
 
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    ``problems`` lists every problem as data (``problems.Problem``: path, code, parameters);
+    ``errors`` the same in English, ``"field.path: message"`` (the ``jifen.error/1`` lines).
+    """
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        self.errors = [p.text for p in problems]
+        super().__init__("; ".join(self.errors))
 
 
 class Profile:
@@ -104,11 +110,20 @@ class Profile:
     violations: list[tuple[str, int]]
 
 
+class DateError(ValueError):
+    """A text that is not a date: ``code`` is ``bad_date`` or ``invalid_date``."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(EN[code]({"text": text}))
+        self.code = code
+        self.text = text
+
+
 def parse_date(text: str) -> tuple[int, int, int]:
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}")
+        raise DateError("bad_date", text)
     try:
         parsed = date(int(text[:4]), int(text[5:7]), int(text[8:]))
     except ValueError:
-        raise ValueError(f"not a valid date: {text!r}") from None
+        raise DateError("invalid_date", text) from None
     return parsed.year, parsed.month, parsed.day

@@ -15,6 +15,7 @@ from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from jifen.rounds.models import Round
 from jifen.rounds.selectors import current_round
+from jifen.rules.ruleset import load_rule_set
 
 from .. import declaration as decl
 from ..models import EDITABLE_STATUSES, Application, EmploymentLink, Evidence, LinkStatus, Status
@@ -56,7 +57,7 @@ def application_start(*, actor: User, round_id: int | None = None) -> Applicatio
                 round=rnd,
                 applicant=applicant,
                 employer=link.employer,
-                data=decl.empty_declaration(rnd.year),
+                data=decl.empty_declaration(rnd.year, load_rule_set(rnd.rule_set)),
             )
     except IntegrityError:
         return Application.objects.get(round=rnd, applicant=applicant)
@@ -92,7 +93,7 @@ def application_save_section(
         raise Conflict(f"申报{app.get_status_display()}，不能修改；如需修改请先撤回")
     check_window(app.round)
     check_version(app, version)
-    clean = decl.normalise_section(section, value, app.round.year)
+    clean = decl.normalise_section(section, value, app.round.year, rule_set_of(app))
     before = app.data.get(section)
     data = dict(app.data)
     data[section] = clean
@@ -109,7 +110,9 @@ def application_save_section(
     for ev in gone:
         remove_evidence(actor, ev)
     errors = decl.clean_section(section, clean, year=app.round.year, rule_set=rule_set_of(app))
-    warnings = decl.warn_section(section, clean, birth_date=app.applicant.birth_date)
+    warnings = decl.warn_section(
+        section, clean, rule_set=rule_set_of(app), birth_date=app.applicant.birth_date
+    )
     # Which fields changed, with keyed fingerprints: never the declared values themselves.
     record_event(
         actor=actor,

@@ -143,7 +143,8 @@ def _form_from_value(app: Application, key: str, value: Any, errors: list[FieldE
     their inputs."""
     rule_set = rule_set_for(app)
     if warnings is None:
-        warnings = decl.warn_section(key, value, birth_date=app.applicant.birth_date)
+        warnings = decl.warn_section(key, value, rule_set=rule_set,
+                                     birth_date=app.applicant.birth_date)
     if decl.SECTIONS_BY_KEY[key].is_list:
         rows = [row_form(key, i, r, rule_set) for i, r in enumerate(value or [])]
         if extra_row or not rows:
@@ -151,7 +152,8 @@ def _form_from_value(app: Application, key: str, value: Any, errors: list[FieldE
         top = place_errors(key, errors, rows=rows)
         top_warnings = place_errors(key, warnings, rows=rows, as_warnings=True)
         return {"rows": rows, "widgets": [], "form_errors": top, "form_warnings": top_warnings}
-    widgets = single_widgets(key, value or {}, year=app.round.year, sex=app.applicant.sex)
+    widgets = single_widgets(key, value or {}, year=app.round.year, sex=app.applicant.sex,
+                             rule_set=rule_set)
     top = place_errors(key, errors, widgets=widgets)
     top_warnings = place_errors(key, warnings, widgets=widgets, as_warnings=True)
     return {"rows": [], "widgets": widgets, "form_errors": top, "form_warnings": top_warnings}
@@ -166,7 +168,8 @@ def _form_from_typed(app: Application, key: str, parsed: ParsedSection) -> dict[
         if not rows:
             rows.append(row_form(key, 0, {}, rule_set))
         return {"rows": rows, "widgets": [], "form_errors": [], "form_warnings": []}
-    widgets = single_widgets(key, parsed.value, year=app.round.year, sex=app.applicant.sex)
+    widgets = single_widgets(key, parsed.value, year=app.round.year, sex=app.applicant.sex,
+                             rule_set=rule_set)
     return {"rows": [], "widgets": widgets, "form_errors": [], "form_warnings": []}
 
 
@@ -262,7 +265,8 @@ def declaration_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
     if request.method != "POST":
         return render_section(request, app, section)
     action = request.POST.get("action", "save")
-    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex)
+    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex,
+                           rule_set=rule_set_for(app))
     version = posted_version(request, "current_version" if action == "overwrite" else "version")
     try:
         result = _save(request, app, key, parsed, version)
@@ -326,7 +330,8 @@ def declaration_autosave(request: HttpRequest, pk: int, key: str) -> JsonRespons
         app = selectors.application_for(user, pk)
     except ServiceError as exc:
         return _json_error(exc)
-    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex)
+    parsed = parse_section(key, request.POST, year=app.round.year, sex=app.applicant.sex,
+                           rule_set=rule_set_for(app))
     try:
         result = _save(request, app, key, parsed, posted_version(request))
     except StaleVersion as exc:
