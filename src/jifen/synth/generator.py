@@ -18,6 +18,7 @@ from itertools import accumulate
 from random import Random
 from typing import Any
 
+from jifen.rules.ruleset import load_rule_set, rule_set_name_for_year
 from jifen.synth.identity import IdentityFactory
 from jifen.synth.names import NamePool
 from jifen.synth.params import parameters, published_years, round_facts
@@ -67,8 +68,10 @@ class ApplicantModel:
     # -- parameters -------------------------------------------------------------------------
     def _load(self, p: dict[str, dict[str, Any]], earlier_lines: list[tuple[int, float]]) -> None:
         year = self.year
-        self.cutoff = (year - 1) * 12 + 11  # December of Y-1
-        self.window = self.cutoff - 83  # first of the 84 continuity months
+        # The policy's own numbers come from the rule set of the year, never from here.
+        rules = load_rule_set(rule_set_name_for_year(year))
+        self.cutoff = rules.dates(year).cutoff  # December of Y-1
+        self.window = self.cutoff - rules.continuity_months + 1  # first continuity month
 
         d = p["districts"]
         self.inner, self.outer = list(d["inner"]), list(d["outer"])
@@ -161,7 +164,7 @@ class ApplicantModel:
         self.job_outer_home_out = h["job_outer_share_if_home_out"]
 
         t = p["tax"]
-        self.tax_years = [str(y) for y in range(year - 3, year)]
+        self.tax_years = [str(year + offset) for offset in rules.tax_year_offsets]
         self.high_share = list(t["high_earner_share"])
         self.high_mu = math.log(t["high_median_yuan"])
         self.high_sigma = t["high_sigma"]
@@ -202,8 +205,8 @@ class ApplicantModel:
         self.apply_scale = ap["scale"]
         self.apply_floor = ap["floor"]
         self.past_retirement_factor = ap["past_retirement_factor"]
-        ra = ap["retirement_age"]
-        self.retirement_age = (ra["male"], ra["female_cadre"], ra["female_worker"])
+        ra = rules.retirement_age
+        self.retirement_age = (ra["M"], ra["F_cadre"], ra["F"])
         before = [(y, line) for y, line in earlier_lines if y < year]
         if not before:
             self.apply_reference = ap["first_round_reference"]
