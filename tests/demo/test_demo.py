@@ -16,7 +16,10 @@ from jifen.audit.models import AuditEvent
 from jifen.audit.services import verify_chain
 from jifen.core.roles import STAFF_ROLES, Department, Role
 from jifen.demo.loader import (
+    ATTACKER_ADDRESS,
     DEMO_PASSWORD,
+    FORMER_REASON,
+    FORMER_STAFF,
     RETURN_REASON,
     USERNAMES,
     DemoError,
@@ -78,7 +81,9 @@ def test_an_explicit_year_picks_its_rule_set():
 def test_every_account_exists_with_its_role_and_the_demo_password():
     summary = load_demo()
     users = {u.username: u for u in User.objects.select_related("employer")}
-    assert set(users) == set(EXPECTED_ROLES) == set(USERNAMES)
+    # The demo logins, and the disabled former reviewer the security administrator sees.
+    assert set(users) == set(EXPECTED_ROLES) | {FORMER_STAFF}
+    assert set(EXPECTED_ROLES) == set(USERNAMES)
     for username, (role, department) in EXPECTED_ROLES.items():
         user = users[username]
         assert (user.role, user.department) == (role, department), username
@@ -98,8 +103,11 @@ def test_every_account_exists_with_its_role_and_the_demo_password():
 def test_every_staff_account_has_the_published_demo_authenticator():
     load_demo()
     devices = {d.user.username: d for d in TOTPDevice.objects.select_related("user")}
-    staff = set(User.objects.filter(role__in=STAFF_ROLES).values_list("username", flat=True))
+    staff = set(User.objects.filter(role__in=STAFF_ROLES, is_active=True)
+                .values_list("username", flat=True))
     assert set(devices) == staff and len(staff) == 12
+    # The disabled former reviewer never bound one (it was created with a temporary password).
+    assert FORMER_STAFF not in devices
     for username, device in devices.items():
         assert device.confirmed and device.key == demo_key(username)
 
@@ -167,13 +175,16 @@ def test_the_declarations_are_valid_and_score_differently():
 
 def test_every_write_left_its_audit_event_on_the_cli_channel():
     load_demo()
-    events = AuditEvent.objects.all()
+    # The failed logins are made as the login page would: from the web, from their address.
+    failed = AuditEvent.objects.filter(action__in=["account.login_failed", "account.locked_out"])
+    assert {(e.channel, e.ip) for e in failed} == {("web", ATTACKER_ADDRESS)}
+    events = AuditEvent.objects.exclude(pk__in=failed.values("pk"))
     assert {e.channel for e in events} == {"cli"}
     actions: dict[str, int] = {}
     for e in events:
         actions[e.action] = actions.get(e.action, 0) + 1
     assert actions == {
-        "account.create_staff": 12,
+        "account.create_staff": 12 + 1,
         "account.second_factor_enrolled": 12,
         "round.create": 1,
         "account.register_employer": 2,
@@ -187,6 +198,8 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "application.employer_submit": 1,
         # The evidence each submitted declaration needs: 4 + 4 + 6 items.
         "evidence.add": 14,
+        # The security administrator's account list: one former reviewer disabled.
+        "account.disable": 1,
     }
     bureau = User.objects.get(username="demo-bureau")
     assert AuditEvent.objects.get(action="round.create").actor == bureau
@@ -272,3 +285,26 @@ def test_submitted_declarations_carry_their_required_evidence_as_valid_files():
             assert check_evidence_file(upload, ext) == ev.content_type
     draft = Application.objects.get(status="draft")
     assert not draft.evidence.exists()  # the visitor's draft is left to fill
+
+
+def test_the_security_administrator_has_a_disabled_and_a_locked_account_to_see():
+    load_demo()
+    security = User.objects.get(username="demo-security")
+    former = User.objects.get(username=FORMER_STAFF)
+    assert (former.role, former.department, former.is_active) == (
+        Role.REVIEWER, Department.TAX, False)
+    disable = AuditEvent.objects.get(action="account.disable", target_id=str(former.pk))
+    assert (disable.actor, disable.detail) == (security, FORMER_REASON)
+    # demo-pending is locked for the attacker's address only: the owner signs in from theirs.
+    locked = AuditEvent.objects.get(action="account.locked_out")
+    assert locked.target_id == str(User.objects.get(username="demo-pending").pk)
+    assert locked.after["failures"] == 5
+    from django.test import Client
+
+    def sign_in(address: str) -> int:
+        return Client(REMOTE_ADDR=address).post(
+            "/accounts/login/", {"username": "demo-pending", "password": DEMO_PASSWORD}
+        ).status_code
+
+    assert sign_in(ATTACKER_ADDRESS) == 429
+    assert sign_in("192.0.2.10") == 302

@@ -19,17 +19,23 @@ GB 11643 check digits (jifen.synth), with a fixed seed so every load makes the s
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import Random
 from typing import Any, Protocol
 
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jifen.accounts import administration
 from jifen.accounts import services as account_services
 from jifen.accounts.codes import credit_code_check_char
 from jifen.accounts.models import ApplicantProfile, Employer, User
@@ -90,9 +96,19 @@ USERNAMES: tuple[str, ...] = (
     *(e[0] for e in EMPLOYERS),
     *(s[0] for s in STAFF),
 )
+# Shown by the security administrator's account list: an account disabled with its reason, and
+# one locked for one address by failed logins (the lock ends by itself after 30 minutes).
+FORMER_STAFF = "demo-reviewer-former"
+FORMER_REASON = "已调离税务部门，停用其审核账户"
+LOCKED_APPLICANT = "demo-pending"
+ATTACKER_ADDRESS = "198.51.100.23"  # a documentation address (RFC 5737)
+
+
 HINTS = {
     "demo-applicant": "试用申报流程请用此账户",
     "demo-employer": "可确认关联、退回或提交申报",
+    "demo-pending": f"演示：从 {ATTACKER_ADDRESS} 登录失败5次，仅该地址被锁定30分钟，本人照常登录",
+    "demo-security": "账户管理：含已停用账户和被锁定账户，可解锁、停用、重置",
 }
 
 
@@ -359,6 +375,34 @@ def _load(year: int, stdout: _Writer | None) -> None:
                 actor=agent, application_id=app.pk, version=app.version
             )
     _say(stdout, "  links and declarations")
+    _account_administration(people)
+    _say(stdout, "  account administration: a disabled account, a locked one")
+
+
+def _account_administration(people: _People) -> None:
+    security = User.objects.get(username="demo-security")
+    former, _password = administration.create_staff_account(
+        actor=security, username=FORMER_STAFF, role=Role.REVIEWER, department=Department.TAX,
+        full_name=people.name(people.rng.random() < 0.5), phone=people.phone(),
+    )
+    administration.set_active(actor=security, user_id=former.pk, active=False,
+                              reason=FORMER_REASON)
+    # Wrong passwords from one address, through the real login checks (axes and the throttle),
+    # as the login page would make them: the account is locked for that address only.
+    factory = RequestFactory()
+    axes_log = logging.getLogger("axes")
+    level = axes_log.level
+    axes_log.setLevel(logging.ERROR)  # its per-attempt warnings are not the demo's output
+    try:
+        with audit_context(ip=ATTACKER_ADDRESS, user_agent="demo", channel="web"):
+            for _ in range(settings.AXES_FAILURE_LIMIT):
+                request = factory.post(reverse("accounts:login"), REMOTE_ADDR=ATTACKER_ADDRESS,
+                                       HTTP_USER_AGENT="demo")
+                user = authenticate(request, username=LOCKED_APPLICANT, password="Wrong-guess-1")
+                if user is not None:
+                    raise DemoError("the demo's wrong password was accepted")
+    finally:
+        axes_log.setLevel(level)
 
 
 def load_demo(*, year: int | None = None, stdout: _Writer | None = None) -> DemoSummary:
@@ -473,9 +517,10 @@ def summarise(*, created: bool = False) -> DemoSummary:
         elif user.role == Role.REVIEWER:
             state = f"部门：{user.get_department_display()}"
         else:
-            state = "—"
+            state = ""
         if username in HINTS:
-            state += f"；{HINTS[username]}"
+            state += f"；{HINTS[username]}" if state else HINTS[username]
+        state = state or "—"
         accounts.append(DemoAccount(username, user.get_role_display(), state))
     return DemoSummary(
         created=created, password=DEMO_PASSWORD, round_year=rnd.year, rule_set=rnd.rule_set,
