@@ -294,3 +294,61 @@ def test_the_security_admin_reads_no_declarations_and_no_audit_log(admin: User) 
         app_selectors.application_for(admin, app.pk)
     response = staff_client(admin).get(reverse("staff:application", args=[app.pk]))
     assert response.status_code in (403, 404)
+
+
+# --- a temporary password is changed before anything else ----------------------------------------
+
+
+def _temporary_password_of(response) -> str:
+    return re.search(r'id="temporary-password">([^<]+)<', response.content.decode()).group(1)
+
+
+def test_a_new_staff_account_must_choose_its_own_password_first(admin: User) -> None:
+    response = staff_client(admin).post(reverse("staff:account_create"), {
+        "username": "new-auditor", "full_name": "钱审计", "role": "auditor", "department": "",
+        "phone": "",
+    })
+    temporary = _temporary_password_of(response)
+    user = User.objects.get(username="new-auditor")
+    assert user.must_change_password
+    client = staff_client(user)  # signed in, second factor passed
+    # Every page and API call leads to the password change until it is done ...
+    home = client.get(HOME)
+    assert (home.status_code, home["Location"]) == (302, reverse("accounts:password_change"))
+    page = client.get(reverse("accounts:password_change"))
+    assert page.status_code == 200
+    assert "您正在使用安全管理员发放的临时密码，请先设置自己的密码" in page.content.decode()
+    api = client.get("/api/me")
+    assert api.status_code == 403
+    assert api.json() == {"code": "password_change_required",
+                          "message": "您正在使用安全管理员发放的临时密码，请先设置自己的密码",
+                          "errors": []}
+    # ... and logout still works.
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    client = staff_client(user)
+    changed = client.post(reverse("accounts:password_change"), {
+        "old_password": temporary, "new_password": "Own-choice-2026!x",
+        "new_password2": "Own-choice-2026!x",
+    })
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    user.refresh_from_db()
+    assert not user.must_change_password and user.check_password("Own-choice-2026!x")
+    assert client.get(HOME).status_code == 200
+
+
+def test_a_reset_staff_password_must_be_changed_too(admin: User) -> None:
+    operator = make_staff(Role.OPERATOR)
+    assert not operator.must_change_password
+    staff_client(admin).post(action_url(operator, "reset-password"), {"reason": "忘记密码"})
+    operator.refresh_from_db()
+    assert operator.must_change_password
+    response = staff_client(operator).get(HOME)
+    assert response["Location"] == reverse("accounts:password_change")
+
+
+def test_other_accounts_are_not_sent_to_the_password_change() -> None:
+    applicant = make_applicant()
+    client = Client()
+    client.force_login(applicant)
+    assert client.get(reverse("web:dashboard")).status_code == 302
+    assert client.get(reverse("web:dashboard"))["Location"] != reverse("accounts:password_change")

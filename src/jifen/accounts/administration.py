@@ -92,6 +92,8 @@ def create_staff_account(
         actor=actor, username=username, password=password, role=role,
         department=department, full_name=full_name, phone=phone,
     )
+    user.must_change_password = True  # a temporary password: its owner sets their own
+    user.save(update_fields=["must_change_password"])
     return user, password
 
 
@@ -149,7 +151,8 @@ def reset_password(*, actor: User, user_id: int, reason: str) -> str:
         raise NotPermitted("申请人和单位经办人请通过“找回密码”用手机验证码自行重置")
     password = temporary_password(user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
     cleared = throttle.clear_account(user.username)
     record_event(
         actor=actor, action="account.password_reset_by_admin", target=user,

@@ -1,5 +1,5 @@
-"""Sessions: an absolute lifetime from login, and staff must pass the second factor before they
-reach anything else."""
+"""Sessions: an absolute lifetime from login; staff must pass the second factor, and anyone
+with a temporary password must choose their own, before they reach anything else."""
 
 from __future__ import annotations
 
@@ -112,3 +112,48 @@ class StaffSecondFactorMiddleware:
         if request.method in ("GET", "HEAD"):
             target += "?" + urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(target)
+
+
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
+PASSWORD_CHANGE_MESSAGE = "您正在使用安全管理员发放的临时密码，请先设置自己的密码"
+
+
+class PasswordChangeRequiredMiddleware:
+    """A signed-in account with a temporary password (``must_change_password``, set by the
+    security administrator) reaches only the password change (page and API), logout, the
+    second-factor pages, static files and /healthz/*: any other page redirects to the password
+    change with a message; under /api/ the answer is HTTP 403 ``password_change_required``.
+    Comes after StaffSecondFactorMiddleware: the second factor first, then the new password."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def _is_open(self, path: str) -> bool:
+        open_paths = {
+            reverse("accounts:password_change"),
+            reverse("accounts:logout"),
+            reverse("api:password_change"),
+            *OPEN_PATHS,
+        }
+        prefixes = [*OPEN_PREFIXES, reverse("accounts:otp_verify")]
+        static = settings.STATIC_URL or ""
+        if static.startswith("/") and not static.startswith("//"):
+            prefixes.append(static)
+        return path in open_paths or path.startswith(tuple(prefixes))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            getattr(user, "is_authenticated", False)
+            and getattr(user, "must_change_password", False)
+            and not self._is_open(request.path_info)
+        ):
+            if request.path_info.startswith(API_PREFIX):
+                return JsonResponse(
+                    {"code": PASSWORD_CHANGE_REQUIRED, "message": PASSWORD_CHANGE_MESSAGE,
+                     "errors": []},
+                    status=403,
+                )
+            messages.warning(request, PASSWORD_CHANGE_MESSAGE)
+            return HttpResponseRedirect(reverse("accounts:password_change"))
+        return self.get_response(request)

@@ -41,6 +41,9 @@ class User(AbstractUser):
     )
     full_name = models.CharField("姓名", max_length=50, blank=True, default="")
     phone = EncryptedTextField("手机号码", blank=True, default="")
+    # Set when the security administrator gives the account a temporary password: until its
+    # owner chooses their own, every page leads to the password change (PasswordChangeRequired).
+    must_change_password = models.BooleanField("须修改临时密码", default=False)
 
     REQUIRED_FIELDS = ["role"]
 

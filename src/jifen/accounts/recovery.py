@@ -90,7 +90,8 @@ def change_password(
     if errors:
         raise InvalidInput("密码未修改，请按提示修改", errors=errors)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     revoked = _end_sessions_and_tokens(user, keep_token_id=keep_token_id)
     cleared = throttle.clear_account(user.username)
     record_event(
@@ -236,7 +237,8 @@ def _set_new_password(reset_id: int, new_password: str) -> User:
         )
     now = timezone.now()
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     # This code, and any other still open for the account, cannot be used again.
     PasswordReset.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     revoked = _end_sessions_and_tokens(user)

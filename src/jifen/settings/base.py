@@ -135,6 +135,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Staff sessions without the second factor reach only the second-factor pages.
     "jifen.accounts.middleware.StaffSecondFactorMiddleware",
+    # A temporary password (given by the security administrator) is changed before anything else.
+    "jifen.accounts.middleware.PasswordChangeRequiredMiddleware",
     # A page's NotFound/NotPermitted (and any service error it did not show) → 404/403 page.
     "jifen.web.middleware.ServiceErrorMiddleware",
     # Last, as django-axes requires: turns a locked-out login attempt into the lock-out page.
