@@ -64,9 +64,27 @@ class SessionLifetimeMiddleware:
         return time.time() - login_at > settings.SESSION_ABSOLUTE_AGE.total_seconds()
 
 
-# Reachable without the second factor: the health checks and the public API description.
+# Reachable before the second factor or a new password: the health checks and the public API
+# description (and, see reachable_before_sign_in_completes, logout, the second-factor pages and
+# static files).
 OPEN_PREFIXES = ("/healthz/",)
 OPEN_PATHS = frozenset({"/api/openapi.json"})
+
+
+def reachable_before_sign_in_completes(path: str, *extra_paths: str) -> bool:
+    """Whether a session that still owes its second factor or a new password may open
+    ``path``: OPEN_PATHS and ``extra_paths``, logout, the second-factor pages, /healthz/*, and
+    static files when this site serves them."""
+    prefixes = [*OPEN_PREFIXES, reverse("accounts:otp_verify")]
+    static = settings.STATIC_URL or ""
+    if static.startswith("/") and not static.startswith("//"):  # served by this site
+        prefixes.append(static)
+    return (
+        path in OPEN_PATHS
+        or path in extra_paths
+        or path == reverse("accounts:logout")
+        or path.startswith(tuple(prefixes))
+    )
 
 
 class StaffSecondFactorMiddleware:
@@ -82,22 +100,11 @@ class StaffSecondFactorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def _open_prefixes(self) -> tuple[str, ...]:
-        prefixes = [*OPEN_PREFIXES, reverse("accounts:otp_verify")]
-        static = settings.STATIC_URL or ""
-        if static.startswith("/") and not static.startswith("//"):  # served by this site
-            prefixes.append(static)
-        return tuple(prefixes)
-
-    def _is_open(self, path: str) -> bool:
-        return (
-            path in OPEN_PATHS
-            or path == reverse("accounts:logout")
-            or path.startswith(self._open_prefixes())
-        )
-
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._is_open(request.path_info) and needs_second_factor(request.user):
+        if (
+            not reachable_before_sign_in_completes(request.path_info)
+            and needs_second_factor(request.user)
+        ):
             return self._refuse(request)
         return self.get_response(request)
 
@@ -128,25 +135,15 @@ class PasswordChangeRequiredMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def _is_open(self, path: str) -> bool:
-        open_paths = {
-            reverse("accounts:password_change"),
-            reverse("accounts:logout"),
-            reverse("api:password_change"),
-            *OPEN_PATHS,
-        }
-        prefixes = [*OPEN_PREFIXES, reverse("accounts:otp_verify")]
-        static = settings.STATIC_URL or ""
-        if static.startswith("/") and not static.startswith("//"):
-            prefixes.append(static)
-        return path in open_paths or path.startswith(tuple(prefixes))
-
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if (
             getattr(user, "is_authenticated", False)
             and getattr(user, "must_change_password", False)
-            and not self._is_open(request.path_info)
+            and not reachable_before_sign_in_completes(
+                request.path_info,
+                reverse("accounts:password_change"), reverse("api:password_change"),
+            )
         ):
             if request.path_info.startswith(API_PREFIX):
                 return JsonResponse(
