@@ -121,6 +121,19 @@ def staff_client(user: User) -> Client:
     return client
 
 
+def employer_submitted(year: int = 2026) -> tuple[User, User, Application]:
+    """An applicant, their employer's agent, and a full declaration of a new round ``year``
+    that the employer has passed on to the departments."""
+    make_round(year)
+    applicant, agent = linked_pair()
+    app = fill_declaration(applicant, app_services.application_start(actor=applicant))
+    app = app_services.application_submit(actor=applicant, application_id=app.pk,
+                                          version=app.version)
+    app = app_services.application_employer_submit(actor=agent, application_id=app.pk,
+                                                   version=app.version)
+    return applicant, agent, app
+
+
 def linked_pair() -> tuple[User, User]:
     """An applicant whose link to a new employer is confirmed."""
     applicant, agent = make_applicant(), make_employer()

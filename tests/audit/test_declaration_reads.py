@@ -9,15 +9,12 @@ from django.urls import reverse
 
 from jifen.accounts.models import User
 from jifen.api.models import ApiToken
-from jifen.applications import services
 from jifen.applications.declaration import SECTION_KEYS
 from jifen.applications.models import Application
 from jifen.audit.models import AuditEvent
 from jifen.core.roles import Department, Role
 from tests.factories import (
-    fill_declaration,
-    linked_pair,
-    make_round,
+    employer_submitted,
     make_staff,
     verify_second_factor,
 )
@@ -28,13 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people() -> tuple[User, User, Application]:
     """An applicant, their employer's agent, and a declaration passed on to the departments."""
-    make_round(2026)
-    applicant, agent = linked_pair()
-    app = fill_declaration(applicant, services.application_start(actor=applicant))
-    app = services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
-    app = services.application_employer_submit(actor=agent, application_id=app.pk,
-                                               version=app.version)
-    return applicant, agent, app
+    return employer_submitted()
 
 
 def reads() -> list[AuditEvent]:

@@ -12,14 +12,13 @@ from django.utils import timezone
 
 from jifen.accounts.models import User
 from jifen.applications import services
-from jifen.applications.models import Application
 from jifen.audit.models import AuditEvent
 from jifen.core.roles import Department, Role
 from tests.factories import (
+    employer_submitted,
     fill_declaration,
     linked_pair,
     make_applicant,
-    make_round,
     make_staff,
     verify_second_factor,
 )
@@ -35,16 +34,6 @@ def signed_in(user: User) -> Client:
     if user.is_staff_role:
         verify_second_factor(client, user)
     return client
-
-
-def employer_submitted() -> tuple[User, User, Application]:
-    make_round(2026)
-    applicant, agent = linked_pair()
-    app = fill_declaration(applicant, services.application_start(actor=applicant))
-    app = services.application_submit(actor=applicant, application_id=app.pk, version=app.version)
-    app = services.application_employer_submit(actor=agent, application_id=app.pk,
-                                               version=app.version)
-    return applicant, agent, app
 
 
 # --- the dashboard ----------------------------------------------------------------------------
