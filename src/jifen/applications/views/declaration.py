@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from jifen.core.errors import SHOWN_ON_PAGE, FieldError, InvalidInput, ServiceError, StaleVersion
 from jifen.core.roles import Role
+from jifen.rules.evidence import Requirement
 
 from .. import declaration as decl
 from .. import selectors, services
@@ -109,10 +110,13 @@ def section_or_404(key: str) -> decl.Section:
     return section
 
 
-def _missing_by_section(app: Application) -> dict[str, int]:
-    """How many items of each section still need their evidence."""
+def _missing_by_section(
+    requirements: list[tuple[Requirement, bool]],
+) -> dict[str, int]:
+    """How many items of each section still need their evidence (``requirements`` from
+    ``selectors.evidence_requirements``)."""
     out: dict[str, int] = {}
-    for requirement, attached in selectors.evidence_requirements(app):
+    for requirement, attached in requirements:
         if not attached:
             out[requirement.section] = out.get(requirement.section, 0) + 1
     return out
@@ -204,8 +208,8 @@ def render_section(
     saved_ids = decl.item_ids(app.data, key)
     upload_errors = upload_errors or {}
     # The evidence each stored item needs (by item id; "" is the section as a whole).
-    needs = {r.item_id: r.documents for r, _ in selectors.evidence_requirements(app)
-             if r.section == key}
+    requirements = selectors.evidence_requirements(app)  # one query for the nav and the rows
+    needs = {r.item_id: r.documents for r, _ in requirements if r.section == key}
     for row in form["rows"]:
         row.saved = editable and bool(row.id) and row.id in saved_ids
         row.files = evidence.get((key, row.id), []) if row.id else []
@@ -214,7 +218,7 @@ def render_section(
     context = {
         "app": app,
         "section": section,
-        "nav": _section_nav(app, key, problems, _missing_by_section(app)),
+        "nav": _section_nav(app, key, problems, _missing_by_section(requirements)),
         "prev": decl.SECTIONS_BY_KEY[prev_key] if prev_key else None,
         "next": decl.SECTIONS_BY_KEY[next_key] if next_key else None,
         "editable": editable,
@@ -345,7 +349,8 @@ def declaration_autosave(request: HttpRequest, pk: int, key: str) -> JsonRespons
         return [{"field": e.field, "message": e.message,
                  "input": input_name(key, e.field, positions)} for e in items]
 
-    missing = _missing_by_section(result.application).get(key, 0)
+    missing = _missing_by_section(
+        selectors.evidence_requirements(result.application)).get(key, 0)
     return JsonResponse({
         "version": result.application.version,
         "errors": placed(result.errors),
