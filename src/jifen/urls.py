@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("jifen.accounts.urls")),
     path("my/", include("jifen.applications.urls")),
     path("staff/", include("jifen.web.staff_urls")),
+    path("review/", include("jifen.review.urls")),
     path("api/", api.urls),
 ]

@@ -111,3 +111,21 @@ def test_page_views_leave_refusals_to_the_one_mapping(exception: str) -> None:
                 if exception in names and (module, exception) not in allowed:
                     found.append(f"{module}:{node.lineno} catches {exception}")
     assert found == []
+
+
+def test_applications_do_not_import_verification() -> None:
+    # Verification builds on applications; applications announce through jifen.applications.events.
+    assert _offending("applications", ("jifen.review",)) == []
+
+
+def test_verification_record_logic_is_pure_python() -> None:
+    pure = ("kinds", "records", "record_files", "sources")
+    offending = [
+        f"{_module_name(path)} imports {name}"
+        for path in _sources("review")
+        if path.stem in pure
+        for name in _imports(path)
+        if name.startswith("django") or (name.startswith("jifen.") and not name.startswith(
+            ("jifen.rules", "jifen.core.roles", "jifen.review.kinds", "jifen.review.records")))
+    ]
+    assert offending == []

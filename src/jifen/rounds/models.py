@@ -22,6 +22,12 @@ class Round(models.Model):
     quota = models.PositiveIntegerField("落户指标数", default=default_quota)
     declaration_opens = models.DateTimeField("申报开始时间")
     declaration_closes = models.DateTimeField("申报截止时间")
+    # Working days each department has for its verification items ({department: days}; a
+    # department not named has jifen.review.kinds.DEFAULT_VERIFICATION_DAYS).
+    verification_days = models.JSONField("部门核验时限（工作日）", default=dict, blank=True)
+    # The re-check window (复查): the round issue's phases will replace these two.
+    recheck_opens = models.DateTimeField("复查申请开始时间", null=True, blank=True)
+    recheck_closes = models.DateTimeField("复查申请截止时间", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +43,12 @@ class Round(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年积分落户"
+
+    def recheck_open(self, now: datetime | None = None) -> bool:
+        if self.recheck_opens is None or self.recheck_closes is None:
+            return False
+        now = now or timezone.now()
+        return self.recheck_opens <= now < self.recheck_closes
 
     def declaration_open(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()

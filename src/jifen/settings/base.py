@@ -109,6 +109,7 @@ LOCAL_APPS = [
     "jifen.accounts",
     "jifen.rounds",
     "jifen.applications",
+    "jifen.review",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",

@@ -18,6 +18,7 @@ from jifen.rounds.selectors import current_round
 from jifen.rules.ruleset import load_rule_set
 
 from .. import declaration as decl
+from ..events import passed_to_departments
 from ..models import EDITABLE_STATUSES, Application, EmploymentLink, Evidence, LinkStatus, Status
 from ..selectors import assess, declaration_problems, missing_evidence, rule_set_of
 from ._access import (
@@ -176,6 +177,7 @@ def application_withdraw(*, actor: User, application_id: int, version: int | Non
         before={"status": Status.SUBMITTED},
         after={"status": app.status},
     )
+    passed_to_departments.send(sender=Application, application_ids=[app.pk])
     return app
 
 
@@ -225,4 +227,5 @@ def application_employer_submit(
         before={"status": Status.SUBMITTED},
         after={"status": app.status},
     )
+    passed_to_departments.send(sender=Application, application_ids=[app.pk])
     return app

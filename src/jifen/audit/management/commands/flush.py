@@ -16,6 +16,7 @@ from django.core.management.commands.flush import Command as DjangoFlushCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from jifen.audit.triggers import triggers_lifted
+from jifen.core.append_only import all_lifted
 
 
 class Command(DjangoFlushCommand):
@@ -28,5 +29,6 @@ class Command(DjangoFlushCommand):
                 "only settings with AUDIT_ALLOW_FLUSH = True (the test settings) may flush."
             )
         connection = connections[options.get("database") or DEFAULT_DB_ALIAS]
-        with triggers_lifted(connection):
+        # The audit log's triggers and every other insert-only table's (the decision ledger).
+        with triggers_lifted(connection), all_lifted(connection):
             super().handle(**options)

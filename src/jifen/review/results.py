@@ -1,0 +1,118 @@
+"""The first result (初核结果): the rules engine's score of an application's verified profile.
+
+An application is scored when every one of its items is decided; the score, the rule set's id
+and version, the English result, the Chinese explanation and the verified profile are stored
+(``FirstResult``). A later decision (a reviewer overturning a comparison, a re-check) makes a
+new result when it changes what the profile takes; the newest result is the application's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from jifen.applications.models import Application
+from jifen.applications.selectors import profile_of
+from jifen.rules import load_rule_set, score, to_result, validate_profile
+from jifen.rules.render_zh import explanation_zh, reasons_zh
+
+from . import records
+from .kinds import KINDS
+from .models import Decision, FirstResult, ItemState, VerificationItem
+
+CHUNK = 500
+
+
+def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def verified_profile_of(app: Application, values: dict[str, Any]) -> dict[str, Any]:
+    """The application's declared profile with every decided kind's verified value."""
+    return records.verified_profile(profile_of(app), values)
+
+
+def score_verified(app: Application, profile: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a FirstResult for ``profile`` scored under the round's rule set."""
+    rs = load_rule_set(app.round.rule_set)
+    breakdown = score(validate_profile(profile, rule_set=rs.id))
+    result = to_result(breakdown)
+    return {
+        "rule_set": rs.id,
+        "rule_set_version": rs.version,
+        "eligible": result["eligible"],
+        "total": Decimal(str(result["total"])).quantize(Decimal("0.01")),
+        "result": result,
+        "explanation_zh": explanation_zh(breakdown),
+        "reasons_zh": reasons_zh(breakdown),
+        "profile": profile,
+    }
+
+
+def score_completed(
+    application_ids: Iterable[int], *, after_recheck: bool = False
+) -> list[FirstResult]:
+    """Score each of ``application_ids`` whose items are all decided, unless its newest
+    result already took exactly the same decisions. Returns the new results."""
+    ids = sorted(set(application_ids))
+    made: list[FirstResult] = []
+    for chunk in _chunks(ids):
+        with transaction.atomic():
+            made.extend(_score_chunk(chunk, after_recheck=after_recheck))
+    return made
+
+
+def _score_chunk(ids: Sequence[int], *, after_recheck: bool) -> list[FirstResult]:
+    items: dict[int, dict[str, VerificationItem]] = {}
+    for item in VerificationItem.objects.filter(application_id__in=ids).only(
+        "application_id", "kind", "state", "latest_decision_id"
+    ):
+        items.setdefault(item.application_id, {})[item.kind] = item
+    complete = [
+        app_id
+        for app_id, by_kind in items.items()
+        if len(by_kind) == len(KINDS)
+        and all(i.state != ItemState.WAITING and i.latest_decision_id for i in by_kind.values())
+    ]
+    if not complete:
+        return []
+    newest: dict[int, dict[str, int]] = {}
+    for app_id, decisions in (
+        FirstResult.objects.filter(application_id__in=complete)
+        .order_by("application_id", "-id")
+        .values_list("application_id", "decisions")
+    ):
+        newest.setdefault(app_id, decisions)
+    todo = []
+    for app_id in complete:
+        taken = {k: i.latest_decision_id for k, i in items[app_id].items()}
+        if newest.get(app_id) != taken:
+            todo.append((app_id, taken))
+    if not todo:
+        return []
+    decision_ids = [d for _, taken in todo for d in taken.values()]
+    values = dict(Decision.objects.filter(id__in=decision_ids).values_list("id", "value"))
+    apps = Application.objects.select_related("round", "applicant").in_bulk(
+        [app_id for app_id, _ in todo]
+    )
+    out = []
+    for app_id, taken in todo:
+        app = apps[app_id]
+        profile = verified_profile_of(app, {k: values[d] for k, d in taken.items()})
+        out.append(
+            FirstResult(
+                application=app,
+                after_recheck=after_recheck,
+                decisions=taken,
+                **score_verified(app, profile),
+            )
+        )
+    return FirstResult.objects.bulk_create(out)
+
+
+def newest_result(app: Application) -> FirstResult | None:
+    return FirstResult.objects.filter(application=app).order_by("-id").first()

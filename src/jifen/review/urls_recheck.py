@@ -1,0 +1,5 @@
+"""URLs of the recheck pages (included by jifen.review.urls)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
