@@ -12,6 +12,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 
+from jifen.applications import services as app_services
 from jifen.review.kinds import KINDS
 from jifen.review.models import (
     ComparisonRun,
@@ -21,7 +22,13 @@ from jifen.review.models import (
     RunState,
     VerificationItem,
 )
-from tests.factories import FULL_DECLARATION_2026_TOTAL, employer_submitted, id_number
+from tests.factories import (
+    FULL_DECLARATION_2026_TOTAL,
+    employer_submitted,
+    fill_declaration,
+    id_number,
+    linked_pair,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +55,7 @@ def _run(*args: str) -> tuple[int, list[str]]:
 
 @pytest.fixture
 def two_submitted():
-    a_user, _, a = employer_submitted(2026)
-    from tests.factories import fill_declaration, linked_pair
-    from jifen.applications import services as app_services
-
+    _, _, a = employer_submitted(2026)
     b_user, agent = linked_pair()
     b = fill_declaration(b_user, app_services.application_start(actor=b_user))
     b = app_services.application_submit(actor=b_user, application_id=b.pk, version=b.version)
