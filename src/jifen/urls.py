@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("jifen.accounts.urls")),
     path("my/", include("jifen.applications.urls")),
     path("staff/", include("jifen.web.staff_urls")),
+    path("messages/", include("jifen.inbox.urls")),
     path("api/", api.urls),
 ]

@@ -109,6 +109,7 @@ LOCAL_APPS = [
     "jifen.accounts",
     "jifen.rounds",
     "jifen.applications",
+    "jifen.inbox",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",
@@ -157,6 +158,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The header's 站内消息 entry and its unread count.
+                "jifen.inbox.context_processors.inbox",
             ],
         },
     },
