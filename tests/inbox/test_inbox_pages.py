@@ -36,10 +36,8 @@ def badge(html: str) -> str | None:
     """The unread figure in the header's 站内消息 link (None: no badge)."""
     nav = re.search(r'<a class="nav-link" id="nav-inbox"[^>]*>(.*?)</a>', html, re.S)
     assert nav is not None, "no 站内消息 entry in the header"
-    found = re.search(r'id="nav-inbox-unread">(.*?)</span></span>', nav.group(1), re.S)
-    if found is None:
-        return None
-    return re.sub(r"<[^>]+>|（未读|条）", "", found.group(1)).strip()
+    found = re.search(r'id="nav-inbox-unread" aria-hidden="true">(.*?)</span>', nav.group(1))
+    return None if found is None else found.group(1)
 
 
 def inbox_queries(captured: CaptureQueriesContext) -> list[str]:
@@ -211,6 +209,7 @@ def test_badge_tops_out_at_99_plus():
     )
     html = signed_in(applicant).get(LIST).content.decode()
     assert badge(html) == "99+"
+    assert 'aria-label="站内消息（未读121条）"' in html
     assert '<span class="badge" id="unread-count">121</span>' in html
 
 
