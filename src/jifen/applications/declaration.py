@@ -8,6 +8,7 @@ No Django imports: this is plain data handling, tested on its own.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -493,11 +494,13 @@ def from_profile(profile: dict[str, Any], *, year: int, rule_set: RuleSet | str)
     """
     rs = load_rule_set(rule_set) if isinstance(rule_set, str) else rule_set
     person = profile.get("person") or {}
+    # One random draw for all the row ids (a bulk import makes millions of them).
+    count = sum(len(profile.get(key) or ()) for key in ROW_FIELDS)
+    random_hex = os.urandom(4 * count).hex()
+    ids = iter(random_hex[i : i + 8] for i in range(0, 8 * count, 8))
 
     def rows(key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-        return [
-            {"id": new_item_id(), **{f: r[f] for f in fields}} for r in profile.get(key) or ()
-        ]
+        return [{"id": next(ids), **{f: r[f] for f in fields}} for r in profile.get(key) or ()]
 
     window = tax_years(year, rs)
     declared_tax = profile.get("tax") or {}
@@ -509,7 +512,7 @@ def from_profile(profile: dict[str, Any], *, year: int, rule_set: RuleSet | str)
         },
         "social_insurance": [
             {
-                "id": new_item_id(),
+                "id": next(ids),
                 "from": r["from"],
                 "to": r["to"],
                 "back_paid": ", ".join(r.get("back_paid") or ()),
@@ -519,7 +522,7 @@ def from_profile(profile: dict[str, Any], *, year: int, rule_set: RuleSet | str)
         "housing": rows("housing", ROW_FIELDS["housing"]),
         "education": [
             {
-                "id": new_item_id(),
+                "id": next(ids),
                 "level": r.get("level") or "",
                 "degree": r.get("degree") or "",
                 "full_time": bool(r.get("full_time")),
@@ -529,11 +532,11 @@ def from_profile(profile: dict[str, Any], *, year: int, rule_set: RuleSet | str)
             for r in profile.get("education") or ()
         ],
         "employment": rows("employment", ROW_FIELDS["employment"]),
-        "innovation": [{"id": new_item_id(), "code": c} for c in profile.get("innovation") or ()],
+        "innovation": [{"id": next(ids), "code": c} for c in profile.get("innovation") or ()],
         "tax": {
             y: _typed_amount(declared_tax[y]) if y in declared_tax else "" for y in window
         },
-        "honours": [{"id": new_item_id(), "code": c} for c in profile.get("honours") or ()],
+        "honours": [{"id": next(ids), "code": c} for c in profile.get("honours") or ()],
         "violations": rows("violations", ROW_FIELDS["violations"]),
     }
     outside = {y: _typed_amount(a) for y, a in declared_tax.items() if y not in window}
