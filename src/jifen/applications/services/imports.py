@@ -132,7 +132,7 @@ class _Check:
         self.round = rnd
         self.rule_set = rnd.rule_set
         self.problems: list[tuple[int, str]] = []
-        self.person_line: dict[str, int] = {}  # id_index -> the first line naming the person
+        self.person_line: dict[str, int] = {}  # id_number -> the first line naming the person
         self.number_line: dict[str, int] = {}  # application_no -> its first line
         self.pending: list[_Line] = []
         self.chunk = min(CHECK_CHUNK, connection.features.max_query_params or CHECK_CHUNK)
@@ -173,12 +173,11 @@ class _Check:
             first = self.number_line.setdefault(app_no, number)
             if first != number:
                 self.add(number, f"application_no: {app_no!r} is also on line {first}")
-        id_index = crypto.blind_index(p.id_number)
-        first = self.person_line.setdefault(id_index, number)
+        first = self.person_line.setdefault(p.id_number, number)
         if first != number:
             self.add(number, f"person.id_number: the same person as on line {first}")
             return
-        self.pending.append(_Line(number, id_index, app_no, name))
+        self.pending.append(_Line(number, crypto.blind_index(p.id_number), app_no, name))
         if len(self.pending) >= self.chunk:
             self.flush()
 
