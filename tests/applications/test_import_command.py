@@ -305,21 +305,27 @@ def test_a_round_that_does_not_exist(tmp_path) -> None:
     assert info.value.returncode == 1
 
 
-def test_a_file_changed_while_it_is_read_is_not_imported(rnd, tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("change", ["append a line", "spoil a line"])
+def test_a_file_changed_while_it_is_read_is_not_imported(
+    rnd, tmp_path, monkeypatch, change: str
+) -> None:
     ps = profiles(3)
     path = write(tmp_path / "a.jsonl", ps[:2])
     checked = imports.check_file
 
-    def check_then_append(rnd, p):  # another program writes to the file after the check
+    def check_then_change(rnd, p):  # another program writes to the file after the check
         result = checked(rnd, p)
-        with open(p, "a", encoding="utf-8") as f:
-            f.write(json.dumps(ps[2]) + "\n")
+        if change == "append a line":
+            write(p, [*ps[:2], ps[2]])
+        else:
+            write(p, [ps[0], "{not json"])
         return result
 
-    monkeypatch.setattr(imports, "check_file", check_then_append)
+    monkeypatch.setattr(imports, "check_file", check_then_change)
     before = _counts()
-    with pytest.raises(CommandError, match="导入文件在读取过程中被修改"):
+    with pytest.raises(CommandError, match="导入文件在读取过程中被修改") as info:
         run(path)
+    assert info.value.returncode == 1
     assert _counts() == before
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from jifen.accounts.codes import credit_code_check_char
@@ -434,25 +434,51 @@ def import_applications(
         raise NotFound(f"没有 {year} 年度的积分落户年度，请先创建（manage.py round_create）",
                        field="year")
     check, sha256 = check_file(rnd, path)
-    with transaction.atomic():
-        employer = _employer_for(year, employer_code)
-        writer = _Writer(rnd, employer, check.registered, set(check.number_line))
-        digest = hashlib.sha256()
-        for _, raw in _lines(path, digest):
-            writer.add(orjson.loads(raw))
-        writer.flush()
-        if digest.hexdigest() != sha256:
-            raise Conflict("导入文件在读取过程中被修改，未导入任何申报；请重新导入")
-        record_event(
-            actor=actor,
-            action=IMPORT_ACTION,
-            target=rnd,
-            after={
-                "year": year,
-                "imported": len(writer.ids),
-                "sha256": sha256,
-                "employer": employer.code,
-            },
-        )
-        _after_import(writer.ids)
+    changed = Conflict("导入文件在读取过程中被修改，未导入任何申报；请重新导入")
+    try:
+        with transaction.atomic():
+            employer = _employer_for(year, employer_code)
+            writer = _Writer(rnd, employer, check.registered, set(check.number_line))
+            digest = hashlib.sha256()
+            try:
+                for _, raw in _lines(path, digest):
+                    writer.add(orjson.loads(raw))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                # A line that passed the checks cannot fail here unless the file changed.
+                if _sha256(path) != sha256:
+                    raise changed from exc
+                raise
+            writer.flush()
+            if digest.hexdigest() != sha256:
+                raise changed
+            _record(actor, rnd, writer, sha256, employer)
+    except IntegrityError as exc:
+        # One of the file's people registered, or was given an application, meanwhile.
+        raise Conflict("导入期间有申请人在他处注册或申报，未导入任何申报；请重新导入") from exc
     return ImportResult(year, len(writer.ids), sha256, employer, writer.ids)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    for _ in _lines(path, digest):
+        pass
+    return digest.hexdigest()
+
+
+def _record(
+    actor: User | None, rnd: Round, writer: _Writer, sha256: str, employer: Employer
+) -> None:
+    """The import's one audit event (no personal data: the count, the file's hash, the
+    employer's code), then the verification items of the new applications."""
+    record_event(
+        actor=actor,
+        action=IMPORT_ACTION,
+        target=rnd,
+        after={
+            "year": rnd.year,
+            "imported": len(writer.ids),
+            "sha256": sha256,
+            "employer": employer.code,
+        },
+    )
+    _after_import(writer.ids)
