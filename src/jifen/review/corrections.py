@@ -226,7 +226,7 @@ def _row_record(
     return out if len(e.errors) == before else None
 
 
-def _blank(row: Mapping[str, Any], kind: str) -> bool:
+def blank_row(row: Mapping[str, Any], kind: str) -> bool:
     """A row left empty on the page (its select of 全日制 alone does not make it a record)."""
     return all(_text(v) == "" for c, v in row.items() if c != "full_time" or kind != "education")
 
@@ -257,7 +257,7 @@ def parse_correction(kind: str, rows: Any, rule_set: RuleSet) -> Any:
         if not isinstance(row, Mapping):
             e.add(i, None, "每行应为一条记录（各列及其内容）")
             continue
-        if _blank(row, kind):
+        if blank_row(row, kind):
             continue
         record = _row_record(kind, i, row, rule_set, e)
         if record is not None:
