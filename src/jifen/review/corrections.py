@@ -74,6 +74,11 @@ def _text(value: Any) -> str:
     return halfwidth(str(value)).strip()
 
 
+def _shown(text: str) -> str:
+    """What was typed, as quoted in a message (cut short)."""
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def _month(text: str) -> int | None:
     m = _MONTH.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
@@ -129,20 +134,20 @@ def _row_record(
             e.add(i, None, f"“{str(column)[:40]}”不是{'、'.join(COLUMN_NAMES[c] for c in columns)}"
                            "中的一列")
     cells = {c: _text(row.get(c)) for c in columns}
-    for column, text in cells.items():
-        if foreign_digit(text):
-            e.add(i, column, FOREIGN_DIGIT_MESSAGE)
-            cells[column] = "\x00"  # reported: skip its other checks
+    # A cell typed with another script's digits gets that message instead of its other checks.
+    skip = {c for c, text in cells.items() if foreign_digit(text)}
+    for column in skip:
+        e.add(i, column, FOREIGN_DIGIT_MESSAGE)
     out: dict[str, Any] = {}
 
     def month(column: str) -> int | None:
         text = cells[column]
-        if text == "\x00":
+        if column in skip:
             return None
         value = _month(text)
         if value is None:
-            e.add(i, column,
-                  f"“{text}”不是有效的年月，应如 2021-03" if text else "请填写年月，如 2021-03")
+            e.add(i, column, f"“{_shown(text)}”不是有效的年月，应如 2021-03" if text
+                  else "请填写年月，如 2021-03")
         else:
             out[column] = text
         return value
@@ -153,33 +158,34 @@ def _row_record(
             e.add(i, "to", "截止年月不能早于起始年月")
     if "date" in columns:
         text = cells["date"]
-        if text != "\x00":
+        if "date" not in skip:
             try:
                 if not _DATE.match(text):
                     raise ValueError
                 date.fromisoformat(text)
                 out["date"] = text
             except ValueError:
-                e.add(i, "date", f"“{text}”不是有效的日期，应如 2021-03-05" if text
+                e.add(i, "date", f"“{_shown(text)}”不是有效的日期，应如 2021-03-05" if text
                       else "请填写日期，如 2021-03-05")
-    if "district" in columns and cells["district"] != "\x00":
+    if "district" in columns and "district" not in skip:
         if cells["district"] in rule_set.district_set:
             out["district"] = cells["district"]
         else:
-            e.add(i, "district", f"“{cells['district']}”不是北京市的区" if cells["district"]
+            e.add(i, "district", f"“{_shown(cells['district'])}”不是北京市的区" if cells["district"]
                   else "请填写所在区")
-    if kind == "housing" and cells["kind"] != "\x00":
+    if kind == "housing" and "kind" not in skip:
         code = _by_code_or_name(cells["kind"], rule_set.housing_kind_names)
         if code is None:
             e.add(i, "kind", "请选择住所类型（" + "、".join(rule_set.housing_kind_names.values())
                   + "）")
         else:
             out["kind"] = code
-    if kind == "social_insurance" and cells["back_paid"] != "\x00":
+    if kind == "social_insurance" and "back_paid" not in skip:
         months = list(dict.fromkeys(p for p in _SEPARATORS.split(cells["back_paid"]) if p))
         bad = [m for m in months if _month(m) is None]
         if bad:
-            e.add(i, "back_paid", f"补缴月份{'、'.join(f'“{m}”' for m in bad)}不是有效的年月")
+            e.add(i, "back_paid",
+                  f"补缴月份{'、'.join(f'“{_shown(m)}”' for m in bad[:5])}不是有效的年月")
         elif "from" in out and "to" in out:
             lo, hi = _month(out["from"]), _month(out["to"])
             outside = [m for m in months if not lo <= _month(m) <= hi]  # type: ignore[operator]
@@ -189,37 +195,38 @@ def _row_record(
     if kind == "education":
         for column, names in (("level", rule_set.level_names), ("degree", rule_set.degree_names)):
             text = cells[column]
-            if text == "\x00":
+            if column in skip:
                 continue
             code = _by_code_or_name(text, names) if text else ""
             if code is None:
-                e.add(i, column, f"“{text}”不是可选的{COLUMN_NAMES[column]}（"
+                e.add(i, column, f"“{_shown(text)}”不是可选的{COLUMN_NAMES[column]}（"
                       + "、".join(names.values()) + "）")
             else:
                 out[column] = code or None
         if not cells["level"] and not cells["degree"]:
             e.add(i, "level", "学历和学位至少填写一项")
-        full_time = _boolean(row.get("full_time")) if cells["full_time"] != "\x00" else False
+        full_time = _boolean(row.get("full_time")) if "full_time" not in skip else False
         if full_time is None:
             e.add(i, "full_time", "请填写“是”或“否”")
         out["full_time"] = bool(full_time)
     if kind == "tax":
         year, amount = cells["year"], cells["amount"]
-        if year != "\x00":
+        if "year" not in skip:
             if _YEAR.match(year) and 1900 <= int(year) <= 2100:
                 out["year"] = year
             else:
-                e.add(i, "year", f"“{year}”不是有效的年度，应如 2021" if year else "请填写年度")
-        if amount != "\x00":
+                e.add(i, "year",
+                      f"“{_shown(year)}”不是有效的年度，应如 2021" if year else "请填写年度")
+        if "amount" not in skip:
             if _AMOUNT.match(amount):
                 out["amount"] = amount
             else:
                 e.add(i, "amount", "请填写不小于 0 的金额（元），最多两位小数")
-    if kind in ("innovation", "honours") and cells["code"] != "\x00":
+    if kind in ("innovation", "honours") and "code" not in skip:
         names = rule_set.innovation_names if kind == "innovation" else rule_set.honour_codes
         code = _by_code_or_name(cells["code"], names)
         if code is None:
-            e.add(i, "code", f"“{cells['code']}”不是本年度积分规则中的项目" if cells["code"]
+            e.add(i, "code", f"“{_shown(cells['code'])}”不是本年度积分规则中的项目" if cells["code"]
                   else "请选择项目")
         else:
             out["code"] = code

@@ -353,11 +353,15 @@ def overdue(rnd: Round, *, today: date | None = None) -> list[DepartmentLoad]:
     return out
 
 
+def require_bureau(user: User) -> None:
+    if not getattr(user, "is_authenticated", False) or user.role != Role.BUREAU_ADMIN:
+        raise NotPermitted("只有市人社局管理员可以查看各部门核验进度")
+
+
 def bureau_overview(
     user: User, rnd: Round | None, *, today: date | None = None
 ) -> list[DepartmentLoad]:
     """``overdue`` for the bureau's administrators (NotPermitted for anyone else); empty
     without a round."""
-    if not getattr(user, "is_authenticated", False) or user.role != Role.BUREAU_ADMIN:
-        raise NotPermitted("只有市人社局管理员可以查看各部门核验进度")
+    require_bureau(user)
     return overdue(rnd, today=today) if rnd is not None else []
