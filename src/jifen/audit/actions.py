@@ -50,6 +50,11 @@ ACTION_LABELS: dict[str, str] = {
     "application.employer_submit": "单位提交审核部门",
     "evidence.add": "上传证明材料",
     "evidence.delete": "删除证明材料",
+    # verification (部门核验)
+    "review.confirm": "核验确认",
+    "review.correct": "核验更正",
+    "review.reject": "核验不予认定",
+    "review.bulk_confirm": "批量确认比对一致的核验事项",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",
