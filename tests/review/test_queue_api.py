@@ -117,7 +117,7 @@ def test_refused_decisions_name_the_field_in_chinese(app) -> None:
     assert response.status_code == 422
     assert response.json()["errors"] == [{
         "field": "value[0].to",
-        "message": "第 1 行“截止年月”：“2008-13”不是有效的年月，应如 2021-03",
+        "message": "第 1 行“截止年月”：“2008-13”不是有效的年月（应为 YYYY-MM）",
     }]
     response = _post(client, f"/api/review/items/{item.pk}/reject", {"reason": ""})
     assert response.status_code == 422

@@ -122,10 +122,12 @@ def test_correct_names_every_bad_row_and_column(app) -> None:
         item_correct(actor=reviewer(Department.HOUSING), item_id=item.pk, value=rows,
                      reason="核对")
     fields = {e.field: e.message for e in exc.value.errors}
-    assert set(fields) == {"value[1].kind", "value[1].from", "value[1].district", "value[2].to"}
-    assert fields["value[1].from"] == "第 2 行“起始年月”：“2021-13”不是有效的年月，应如 2021-03"
-    assert fields["value[1].district"] == "第 2 行“所在区”：“通县”不是北京市的区"
-    assert fields["value[2].to"] == "第 3 行“截止年月”：截止年月不能早于起始年月"
+    # The same checks and words as the department files' rows (record_files).
+    assert set(fields) == {"value[1].kind", "value[1].from", "value[1].district", "value[2].from"}
+    assert fields["value[1].from"] == "第 2 行“起始年月”：“2021-13”不是有效的年月（应为 YYYY-MM）"
+    assert fields["value[1].district"].startswith("第 2 行“所在区”：") and "通县" in fields[
+        "value[1].district"]
+    assert fields["value[2].from"].startswith("第 3 行“起始年月”：")
     assert exc.value.message == "更正的核验值有 4 处错误，请按提示修改"
     assert not Decision.objects.filter(item=item).exists()
 
@@ -133,17 +135,15 @@ def test_correct_names_every_bad_row_and_column(app) -> None:
 @pytest.mark.parametrize(
     ("kind", "rows", "field", "message"),
     [
-        ("tax", [{"year": "21", "amount": "5"}], "value[0].year", "“21”不是有效的年度"),
-        ("tax", [{"year": "2023", "amount": "-5"}], "value[0].amount", "不小于 0 的金额"),
+        ("tax", [{"year": "21", "amount": "5"}], "value[0].year", "“21”不是有效的年份"),
+        ("tax", [{"year": "2023", "amount": "-5"}], "value[0].amount", "金额不能为负数"),
         ("tax", [{"year": "2023", "amount": "1.005"}], "value[0].amount", "最多两位小数"),
         ("tax_offences", [{"date": "2023-02-30"}], "value[0].date", "不是有效的日期"),
         ("social_insurance", [{"from": "2010-01", "to": "2010-06", "back_paid": "2011-01"}],
-         "value[0].back_paid", "不在本行起止年月之内"),
-        ("education", [{"level": "", "degree": "", "full_time": "是", "from": "2004-09",
-                        "to": "2008-06"}], "value[0].level", "学历和学位至少填写一项"),
+         "value[0].back_paid", "不在本行的缴费期间"),
         ("education", [{"level": "bachelor", "degree": "", "full_time": "maybe",
-                        "from": "2004-09", "to": "2008-06"}], "value[0].full_time", "“是”或“否”"),
-        ("innovation", [{"code": "award.moon"}], "value[0].code", "不是本年度积分规则中的项目"),
+                        "from": "2004-09", "to": "2008-06"}], "value[0].full_time", "是 或 否"),
+        ("innovation", [{"code": "award.moon"}], "value[0].code", "award.moon"),
         ("honours", [{"code": "model_worker", "id_number": "110105198803150023"}], "value[0]",
          "不是项目中的一列"),
         ("housing", "not rows", "value", "核验值应为若干行记录"),

@@ -162,7 +162,7 @@ def test_a_refused_correction_keeps_what_was_typed_and_names_the_field(app) -> N
     assert response.status_code == 422
     page = _text(response)
     assert "更正的核验值有 1 处错误，请按提示修改" in page
-    assert "第 2 行“起始年月”：“2021-13”不是有效的年月，应如 2021-03" in page
+    assert "第 2 行“起始年月”：“2021-13”不是有效的年月（应为 YYYY-MM）" in page
     assert 'name="rows-1-from" value="2021-13"' in page
     assert '<option value="朝阳区" selected>' in page
     assert ">就业地变更</textarea>" in page

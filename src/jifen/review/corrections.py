@@ -5,23 +5,22 @@ the same columns, the same checks, and ``records.recorded`` makes the verified v
 as a comparison does from a file's rows. ``parse_correction`` is the one place these checks
 live for the reviewers' pages and API.
 
-INTEGRATOR: when ``record_files`` lands, its per-row checks (``parse_record_file``) and these
-must be one: build the rows here through its row parser and keep only the Chinese field naming.
+The cells are checked by ``record_files.check_rows``, the very checks of the files.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from jifen.core.errors import FieldError, InvalidInput
-from jifen.core.text import FOREIGN_DIGIT_MESSAGE, foreign_digit, halfwidth
+from jifen.core.text import halfwidth
 from jifen.rules.ruleset import RuleSet
 
 from . import records
 from .kinds import KINDS
+from .record_files import check_rows
 
 # The columns of each kind's rows, as in the department files less ``id_number``.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -57,7 +56,6 @@ COLUMN_NAMES: dict[str, str] = {
 BOOLEAN_KINDS = frozenset(k for k, cols in COLUMNS.items() if not cols)
 MAX_ROWS = 500
 
-_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _YEAR = re.compile(r"^[0-9]{4}$")
 _AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
@@ -74,16 +72,8 @@ def _text(value: Any) -> str:
     return halfwidth(str(value)).strip()
 
 
-def _shown(text: str) -> str:
-    """What was typed, as quoted in a message (cut short)."""
-    return text if len(text) <= 40 else text[:40] + "…"
 
 
-def _month(text: str) -> int | None:
-    m = _MONTH.match(text)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        return None
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
 def _boolean(value: Any) -> bool | None:
@@ -97,14 +87,6 @@ def _boolean(value: Any) -> bool | None:
     return None
 
 
-def _by_code_or_name(text: str, names: Mapping[str, str]) -> str | None:
-    """A code as it is, or the code of a Chinese name (``本科`` → ``bachelor``)."""
-    if text in names:
-        return text
-    for code, name in names.items():
-        if name == text:
-            return code
-    return None
 
 
 class _Rows:
@@ -123,114 +105,15 @@ class _Rows:
             self.errors.append(FieldError(f"value[{index}]", f"{where}：{message}"))
 
 
-def _row_record(
-    kind: str, i: int, row: Mapping[str, Any], rule_set: RuleSet, e: _Rows
-) -> dict[str, Any] | None:
-    """One typed record of ``kind`` from the row, or None (its problems added to ``e``)."""
-    columns = COLUMNS[kind]
-    before = len(e.errors)
-    for column in row:
-        if column not in columns:
-            e.add(i, None, f"“{str(column)[:40]}”不是{'、'.join(COLUMN_NAMES[c] for c in columns)}"
-                           "中的一列")
-    cells = {c: _text(row.get(c)) for c in columns}
-    # A cell typed with another script's digits gets that message instead of its other checks.
-    skip = {c for c, text in cells.items() if foreign_digit(text)}
-    for column in skip:
-        e.add(i, column, FOREIGN_DIGIT_MESSAGE)
-    out: dict[str, Any] = {}
-
-    def month(column: str) -> int | None:
-        text = cells[column]
-        if column in skip:
-            return None
-        value = _month(text)
-        if value is None:
-            e.add(i, column, f"“{_shown(text)}”不是有效的年月，应如 2021-03" if text
-                  else "请填写年月，如 2021-03")
-        else:
-            out[column] = text
-        return value
-
-    if "from" in columns:
-        start, end = month("from"), month("to")
-        if start is not None and end is not None and start > end:
-            e.add(i, "to", "截止年月不能早于起始年月")
-    if "date" in columns:
-        text = cells["date"]
-        if "date" not in skip:
-            try:
-                if not _DATE.match(text):
-                    raise ValueError
-                date.fromisoformat(text)
-                out["date"] = text
-            except ValueError:
-                e.add(i, "date", f"“{_shown(text)}”不是有效的日期，应如 2021-03-05" if text
-                      else "请填写日期，如 2021-03-05")
-    if "district" in columns and "district" not in skip:
-        if cells["district"] in rule_set.district_set:
-            out["district"] = cells["district"]
-        else:
-            e.add(i, "district", f"“{_shown(cells['district'])}”不是北京市的区" if cells["district"]
-                  else "请填写所在区")
-    if kind == "housing" and "kind" not in skip:
-        code = _by_code_or_name(cells["kind"], rule_set.housing_kind_names)
-        if code is None:
-            e.add(i, "kind", "请选择住所类型（" + "、".join(rule_set.housing_kind_names.values())
-                  + "）")
-        else:
-            out["kind"] = code
-    if kind == "social_insurance" and "back_paid" not in skip:
-        months = list(dict.fromkeys(p for p in _SEPARATORS.split(cells["back_paid"]) if p))
-        bad = [m for m in months if _month(m) is None]
-        if bad:
-            e.add(i, "back_paid",
-                  f"补缴月份{'、'.join(f'“{_shown(m)}”' for m in bad[:5])}不是有效的年月")
-        elif "from" in out and "to" in out:
-            lo, hi = _month(out["from"]), _month(out["to"])
-            outside = [m for m in months if not lo <= _month(m) <= hi]  # type: ignore[operator]
-            if outside:
-                e.add(i, "back_paid", f"补缴月份 {'、'.join(outside)} 不在本行起止年月之内")
-        out["back_paid"] = months
-    if kind == "education":
-        for column, names in (("level", rule_set.level_names), ("degree", rule_set.degree_names)):
-            text = cells[column]
-            if column in skip:
-                continue
-            code = _by_code_or_name(text, names) if text else ""
-            if code is None:
-                e.add(i, column, f"“{_shown(text)}”不是可选的{COLUMN_NAMES[column]}（"
-                      + "、".join(names.values()) + "）")
-            else:
-                out[column] = code or None
-        if not cells["level"] and not cells["degree"]:
-            e.add(i, "level", "学历和学位至少填写一项")
-        full_time = _boolean(row.get("full_time")) if "full_time" not in skip else False
-        if full_time is None:
-            e.add(i, "full_time", "请填写“是”或“否”")
-        out["full_time"] = bool(full_time)
-    if kind == "tax":
-        year, amount = cells["year"], cells["amount"]
-        if "year" not in skip:
-            if _YEAR.match(year) and 1900 <= int(year) <= 2100:
-                out["year"] = year
-            else:
-                e.add(i, "year",
-                      f"“{_shown(year)}”不是有效的年度，应如 2021" if year else "请填写年度")
-        if "amount" not in skip:
-            if _AMOUNT.match(amount):
-                out["amount"] = amount
-            else:
-                e.add(i, "amount", "请填写不小于 0 的金额（元），最多两位小数")
-    if kind in ("innovation", "honours") and "code" not in skip:
-        names = rule_set.innovation_names if kind == "innovation" else rule_set.honour_codes
-        code = _by_code_or_name(cells["code"], names)
-        if code is None:
-            e.add(i, "code", f"“{_shown(cells['code'])}”不是本年度积分规则中的项目" if cells["code"]
-                  else "请选择项目")
-        else:
-            out["code"] = code
-    return out if len(e.errors) == before else None
+def _names_to_codes(kind: str, rule_set: RuleSet) -> dict[str, dict[str, str]]:
+    """The Chinese names a reviewer may type for a code, by column."""
+    tables = {
+        "housing": {"kind": rule_set.housing_kind_names},
+        "education": {"level": rule_set.level_names, "degree": rule_set.degree_names},
+        "innovation": {"code": rule_set.innovation_names},
+        "honours": {"code": rule_set.honour_codes},
+    }.get(kind, {})
+    return {column: {name: code for code, name in t.items()} for column, t in tables.items()}
 
 
 def blank_row(row: Mapping[str, Any], kind: str) -> bool:
@@ -259,16 +142,25 @@ def parse_correction(kind: str, rows: Any, rule_set: RuleSet) -> Any:
     if len(rows) > MAX_ROWS:
         raise InvalidInput(f"最多 {MAX_ROWS} 行记录", field="value")
     e = _Rows()
-    typed: list[dict[str, Any]] = []
+    kept: list[Mapping[str, Any]] = []
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             e.add(i, None, "每行应为一条记录（各列及其内容）")
             continue
         if blank_row(row, kind):
             continue
-        record = _row_record(kind, i, row, rule_set, e)
-        if record is not None:
-            typed.append(record)
+        for column in row:
+            if column not in COLUMNS[kind]:
+                e.add(i, None, f"“{str(column)[:40]}”不是"
+                               f"{'、'.join(COLUMN_NAMES[c] for c in COLUMNS[kind])}中的一列")
+        cells = {c: _text(row.get(c)) for c in COLUMNS[kind]}
+        for column, names in _names_to_codes(kind, rule_set).items():
+            cells[column] = names.get(cells[column], cells[column])  # a name read as its code
+        kept.append((i, cells))  # type: ignore[arg-type]
+    # The same checks as the department files' rows (one implementation: record_files).
+    typed, problems = check_rows(kind, [row for _, row in kept], rule_set=rule_set)
+    for index, column, message in problems:
+        e.add(kept[index][0], column, message)  # type: ignore[index]
     if e.errors:
         raise InvalidInput(f"更正的核验值有 {len(e.errors)} 处错误，请按提示修改", errors=e.errors)
     return records.recorded(kind, typed)

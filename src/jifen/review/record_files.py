@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -571,6 +571,10 @@ def _read_header(cells: Iterable[Any], kind: str, line: int) -> _Layout:
 # ---------------------------------------------------------------- the rows
 
 
+# A valid identity number standing for the one person of ``check_rows``.
+_ANYONE = "11010519491231002X"
+
+
 class _Reader:
     """Checks rows one by one, keeping the records until the first bad row, then only errors."""
 
@@ -653,6 +657,24 @@ class _Reader:
             self.errors.sort(key=lambda e: e.line)  # stable: a row's cells stay in order
             raise RecordFileError(self.errors)
         return ParsedRecords(self.kind, self.rows, self.by_person)
+
+
+def check_rows(
+    kind: str, rows: Sequence[Mapping[str, Any]], *, rule_set: RuleSet
+) -> tuple[list[dict[str, Any]], list[tuple[int, str | None, str]]]:
+    """One person's rows of ``kind`` typed elsewhere (a reviewer's correction), each a mapping
+    of the kind's columns but ``id_number``, checked exactly as a file's rows are.
+
+    Returns the records and the problems as (row index, column, Chinese message).
+    """
+    columns = [c for c in KIND_COLUMNS[kind] if c != "id_number"]
+    reader = _Reader(kind, rule_set)
+    reader.header(["id_number", *columns], 1)
+    for i, row in enumerate(rows):
+        reader.row([_ANYONE, *(row.get(c) for c in columns)], i + 2)
+    if reader.errors:
+        return [], [(e.line - 2, e.column, e.message_zh) for e in reader.errors]
+    return [r for person in reader.by_person.values() for r in person], []
 
 
 # ---------------------------------------------------------------- CSV
