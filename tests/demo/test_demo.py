@@ -72,15 +72,37 @@ def test_the_round_is_open_now_for_this_year():
     assert summary.created and summary.open_now and summary.round_year == year
 
 
+def demo_apps():  # the demo applicants' applications (not the imported ones)
+    return Application.objects.filter(applicant__user__username__in=USERNAMES)
+
+
 def test_an_explicit_year_picks_its_rule_set():
     load_demo(year=2019)
     assert Round.objects.get().rule_set == "beijing-2016"
-    assert Application.objects.count() == 4
+    assert Application.objects.filter(applicant__user__username__in=USERNAMES).count() == 4
+
+
+def test_the_verification_scene_has_queues_results_and_differences():
+    from jifen.review.models import ComparisonRun, FirstResult, ItemState, VerificationItem
+
+    load_demo()
+    compared, late = 12, 4  # the test settings' DEMO_VERIFICATION_SIZE
+    done = Application.objects.filter(applicant__user__username="demo-done").get()
+    assert ComparisonRun.objects.filter(state="done").count() == 11
+    # Every compared application (the demo's own employer-submitted one too) has its result.
+    assert FirstResult.objects.values("application").distinct().count() == compared + 1
+    assert FirstResult.objects.filter(application=done).exists()
+    # The department's tax records of demo-done differ from its declaration.
+    assert VerificationItem.objects.get(application=done, kind="tax").state == ItemState.DIFFERENT
+    waiting = VerificationItem.objects.filter(state=ItemState.WAITING)
+    assert waiting.count() == late * 11
+    assert Round.objects.get().recheck_open()
 
 
 def test_every_account_exists_with_its_role_and_the_demo_password():
     summary = load_demo()
-    users = {u.username: u for u in User.objects.select_related("employer")}
+    users = {u.username: u for u in User.objects.select_related("employer")
+             if not u.username.startswith("imp")}  # imported applicants: the verification scene
     # The demo logins, and the disabled former reviewer the security administrator sees.
     assert set(users) == set(EXPECTED_ROLES) | {FORMER_STAFF}
     assert set(EXPECTED_ROLES) == set(USERNAMES)
@@ -129,7 +151,7 @@ def test_the_applicants_are_in_every_state():
     load_demo()
     employer = Employer.objects.get(name="北京星河智能科技有限公司")
     employer2 = User.objects.get(username="demo-employer2").employer
-    assert sorted(Application.objects.values_list("status", flat=True)) == sorted(
+    assert sorted(demo_apps().values_list("status", flat=True)) == sorted(
         [Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.EMPLOYER_SUBMITTED]
     )
     assert _app_of("demo-applicant").status == Status.DRAFT
@@ -162,7 +184,7 @@ def test_the_declarations_are_valid_and_score_differently():
         draft.data[k].values() if isinstance(draft.data[k], dict) else draft.data[k])]
     assert filled == ["social_insurance", "housing"]  # a couple of sections, the rest to try
     totals = {}
-    for app in Application.objects.select_related("round", "applicant"):
+    for app in demo_apps().select_related("round", "applicant"):
         assert selectors.declaration_problems(app) == []
         assessment = selectors.assess(app)
         assert assessment.errors == [], app.applicant.user.username
@@ -192,6 +214,9 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "link.request": 7,
         "link.confirm": 5,
         "application.start": 4,
+        # The verification scene: two imports (compared, then later) and eleven comparisons.
+        "applications.import": 2,
+        "review.compare": 11,
         "application.save": 3 + 3 * 9,
         "application.submit": 3,
         "application.return": 1,
@@ -273,7 +298,7 @@ def test_submitted_declarations_carry_their_required_evidence_as_valid_files():
     from jifen.applications.evidence_checks import check_evidence_file
 
     load_demo()
-    for app in Application.objects.exclude(status="draft").select_related("round"):
+    for app in demo_apps().exclude(status="draft").select_related("round"):
         needs = selectors.evidence_requirements(app)
         assert needs and all(attached for _, attached in needs), app.applicant.user.username
         assert selectors.missing_evidence(app) == []

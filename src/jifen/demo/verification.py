@@ -18,6 +18,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from jifen.accounts.models import User
@@ -32,8 +33,9 @@ from jifen.review.sources import FileSource
 from jifen.rounds.models import Round
 from jifen.synth import generate, write_profiles
 
-COMPARED = 360  # applications whose department records are all compared
-LATE = 40  # passed on after the comparisons: waiting for reviewers
+# Applications whose department records are all compared, and those passed on afterwards
+# (waiting for reviewers); the test settings make it smaller.
+DEFAULT_SIZE = (360, 40)
 _SEED = 20261130
 
 Say = Callable[[str], None]
@@ -139,6 +141,7 @@ def _department_file(
 
 def load_verification(rnd: Round, *, bureau: User, say: Say) -> None:
     """The verification scene in ``rnd`` (the demo's round)."""
+    compared_count, late_count = getattr(settings, "DEMO_VERIFICATION_SIZE", DEFAULT_SIZE)
     rng = Random(_SEED)
     # The applications passed on through the web (the demo's own applicants) are compared too;
     # the department's tax records of the first of them differ from what was declared.
@@ -148,9 +151,9 @@ def load_verification(rnd: Round, *, bureau: User, say: Say) -> None:
         .select_related("round", "applicant").order_by("id")
     ]
     differing = frozenset(p["application_no"] for p in on_the_web[:1])
-    compared = _profiles(rnd.year, COMPARED, 0)
+    compared = _profiles(rnd.year, compared_count, 0)
     _import(rnd.year, compared, bureau)
-    say(f"  {COMPARED} applications passed on to the departments (import_applications)")
+    say(f"  {compared_count} applications passed on to the departments (import_applications)")
     compared += on_the_web
     with tempfile.TemporaryDirectory() as tmp:
         for kind in KINDS:
@@ -160,9 +163,9 @@ def load_verification(rnd: Round, *, bureau: User, say: Say) -> None:
                             size=path.stat().st_size)
             run_comparison(run, FileSource(path, kind, file_name=path.name))
     say("  the departments' records compared, kind by kind (数据比对)")
-    late = _profiles(rnd.year, LATE, COMPARED)
+    late = _profiles(rnd.year, late_count, compared_count)
     _import(rnd.year, late, bureau)
-    say(f"  {LATE} applications passed on later: waiting in the reviewers' queues")
+    say(f"  {late_count} applications passed on later: waiting in the reviewers' queues")
     # The re-check window: open now for a fortnight.
     now = timezone.now()
     Round.objects.filter(pk=rnd.pk).update(

@@ -35,3 +35,6 @@ AUDIT_CHECKPOINT_DIR = Path(
 
 # Text messages stay in jifen.accounts.sms.MemoryBackend.outbox.
 SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"
+
+# The demo's verification scene at a test's size (make run loads 360 compared + 40 waiting).
+DEMO_VERIFICATION_SIZE = (12, 4)
