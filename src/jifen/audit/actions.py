@@ -49,6 +49,11 @@ ACTION_LABELS: dict[str, str] = {
     "application.employer_submit": "单位提交审核部门",
     "evidence.add": "上传证明材料",
     "evidence.delete": "删除证明材料",
+    # verification: data comparisons
+    "review.compare_start": "上传部门记录（数据比对）",
+    "review.compare": "数据比对完成",
+    "review.compare_refused": "部门记录文件被拒绝",
+    "review.compare_failed": "数据比对出错",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",

@@ -35,3 +35,6 @@ AUDIT_CHECKPOINT_DIR = Path(
 
 # Text messages stay in jifen.accounts.sms.MemoryBackend.outbox.
 SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"
+
+# Uploaded department record files (data comparison) go to a folder of this test process.
+COMPARISON_UPLOAD_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-comparisons-{os.getpid()}"
