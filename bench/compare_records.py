@@ -72,14 +72,24 @@ def profiles(n: int, seed: int) -> Path:
     return path
 
 
-def read_profiles(path: Path, n: int) -> list[dict[str, Any]]:
-    out = []
-    with path.open("rb") as fh:
+def people(apps: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The round's ``apps`` applicants and the people the department knows besides them:
+    synthetic profiles, each identity number once (synth may repeat one)."""
+    strangers = max(1, int(apps * STRANGER_SHARE))
+    wanted = apps + strangers
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with profiles(int(wanted * 1.05) + 10, seed).open("rb") as fh:
         for line in fh:
-            out.append(orjson.loads(line))
-            if len(out) == n:
-                break
-    return out
+            p = orjson.loads(line)
+            if p["person"]["id_number"] not in seen:
+                seen.add(p["person"]["id_number"])
+                out.append(p)
+                if len(out) == wanted:
+                    break
+    if len(out) < wanted:
+        raise SystemExit("too few distinct synthetic people")
+    return out[:apps], out[apps:]
 
 
 def _month(index: int) -> str:
@@ -133,12 +143,12 @@ def records_file(apps: int, rows: int, seed: int) -> Path:
     path = OUT / f"si-{YEAR}-{apps}-{rows}-{seed}.csv"
     if path.exists():
         return path
-    strangers = max(1, int(apps * STRANGER_SHARE))
-    people = read_profiles(profiles(apps + strangers, seed), apps + strangers)
+    in_round, strangers = people(apps, seed)
+    everyone = in_round + strangers
     rng = random.Random(seed)
     per_person: list[list[dict[str, Any]]] = []
     splittable: list[tuple[int, int]] = []
-    for i, p in enumerate(people):
+    for i, p in enumerate(everyone):
         records = [dict(r) for r in p.get("social_insurance", [])]
         if i < apps and records and rng.random() < DIFFERENT_SHARE:
             records = _changed(records, rng)
@@ -171,10 +181,10 @@ def records_file(apps: int, rows: int, seed: int) -> Path:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(["id_number", "from", "to", "back_paid"])
         written = 0
-        order = list(range(len(people)))
+        order = list(range(len(everyone)))
         rng.shuffle(order)  # a department's file is in its own order, not the round's
         for i in order:
-            number = people[i]["person"]["id_number"]
+            number = everyone[i]["person"]["id_number"]
             for j, record in enumerate(per_person[i]):
                 parts = _split(record, rng) if j in split_at.get(i, ()) else [record]
                 for part in parts:
@@ -261,7 +271,7 @@ def build(database: str, apps: int, seed: int, others_decided: bool) -> None:
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    people = read_profiles(profiles(apps + max(1, int(apps * STRANGER_SHARE)), seed), apps)
+    in_round, _ = people(apps, seed)
     now = timezone.now()
     rnd = Round.objects.create(
         year=YEAR, rule_set=decl.rule_set_in_force(YEAR).id,
@@ -274,7 +284,7 @@ def build(database: str, apps: int, seed: int, others_decided: bool) -> None:
     )
     batch = 5000
     for start in range(0, apps, batch):
-        chunk = people[start : start + batch]
+        chunk = in_round[start : start + batch]
         with transaction.atomic():
             users = User.objects.bulk_create(
                 User(username=f"bench{start + k}", password="!", role=Role.APPLICANT,

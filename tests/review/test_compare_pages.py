@@ -393,3 +393,10 @@ def test_the_comparison_runs_in_a_background_thread(settings, tmp_path):
         if thread.name == f"comparison-{run.pk}":
             thread.join(10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_workbench_links_to_the_comparisons():
+    for user in (make_staff(Role.REVIEWER, Department.HOUSING), make_staff(Role.BUREAU_ADMIN)):
+        assert 'href="/review/compare/"' in staff_client(user).get("/staff/").content.decode()
+    window = make_staff(Role.REVIEWER, Department.SERVICE_WINDOW)
+    assert 'href="/review/compare/"' not in staff_client(window).get("/staff/").content.decode()
