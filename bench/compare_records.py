@@ -363,12 +363,14 @@ def measure(database: str, path: Path, profile_to: str | None) -> dict[str, Any]
     rnd = Round.objects.get(year=YEAR)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     marks: list[tuple[str, float]] = []
+    rss_at: dict[str, int] = {}  # MB when each stage starts
     sampled = {"peak": 0}
     original = comparisons._Progress.__call__
 
     def timed(self: Any, stage: str, done: int, total: int, *, force: bool = False) -> None:
         if not marks or marks[-1][0] != stage:
             marks.append((stage, time.perf_counter()))
+            rss_at[stage] = round(_rss() / 2**20)
         original(self, stage, done, total, force=force)
 
     comparisons._Progress.__call__ = timed  # type: ignore[method-assign]
@@ -415,6 +417,7 @@ def measure(database: str, path: Path, profile_to: str | None) -> dict[str, Any]
         "rss_before_mb": round(rss_before / 2**20),
         "peak_rss_mb": round(max(peak, sampled["peak"]) / 2**20),
         "growth_mb": round((max(peak, sampled["peak"]) - rss_before) / 2**20),
+        "rss_at_stage_mb": {**rss_at, "end": round(_rss() / 2**20)},
     }
 
 
@@ -509,6 +512,7 @@ def main() -> None:
             figures = orjson.loads(line.strip().splitlines()[-1])
             results.append(figures)
             print(f"  run {i + 1} on {database}: {figures['summary']}", flush=True)
+            print(f"  resident MB as each stage starts: {figures['rss_at_stage_mb']}", flush=True)
             if prof:
                 import pstats
 
