@@ -21,7 +21,16 @@ from ninja.openapi.views import openapi_json
 from jifen.audit.refusals import audit_refusal
 from jifen.core.errors import ServiceError
 
-from . import accounts, applications, assess, evidence, links, messages, review_queue
+from . import (
+    accounts,
+    applications,
+    assess,
+    evidence,
+    links,
+    messages,
+    review_compare,
+    review_queue,
+)
 from . import auth as auth_api
 
 DESCRIPTION = """\
@@ -245,6 +254,7 @@ api.add_router("", evidence.router)
 api.add_router("", assess.router)
 api.add_router("", messages.router)
 api.add_router("", review_queue.router)
+api.add_router("", review_compare.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

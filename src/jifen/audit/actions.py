@@ -55,6 +55,11 @@ ACTION_LABELS: dict[str, str] = {
     "review.correct": "核验更正",
     "review.reject": "核验不予认定",
     "review.bulk_confirm": "批量确认比对一致的核验事项",
+    # verification: data comparisons
+    "review.compare_start": "上传部门记录（数据比对）",
+    "review.compare": "数据比对完成",
+    "review.compare_refused": "部门记录文件被拒绝",
+    "review.compare_failed": "数据比对出错",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",

@@ -5,7 +5,9 @@ Three stages, so that a refused file changes nothing and a crash leaves nothing 
 1. read and check the whole file (``record_files``; every bad row is reported, nothing applied);
 2. compare, application by application, in chunks (no writes but the progress of the run);
 3. write every decision and item state in one transaction (``ledger.append_comparisons``).
-Then the applications the comparison completed are scored (``results.score_completed``).
+Then the applications the comparison completed are scored (``results.score_completed``); the
+run is ``done`` once they are (``running`` until then, with its summary already written).
+One comparison of a kind runs at a time in a round (``start_run`` refuses a second).
 
 The source is behind ``sources.RecordSource`` (a file today, a department's service later).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -23,17 +26,24 @@ from jifen.applications import declaration as decl
 from jifen.applications.models import Application, Status
 from jifen.audit.services import record_event
 from jifen.core import crypto
+from jifen.core.errors import Conflict
 from jifen.rounds.models import Round
 from jifen.rules import load_rule_set
 
 from . import ledger, records, results
-from .kinds import KIND_DEPARTMENT
+from .kinds import KIND_DEPARTMENT, KIND_SECTION
 from .models import ComparisonRun, RunState, VerificationItem
 from .record_files import RecordFileError
 from .services import open_items
 from .sources import RecordSource
 
 CHUNK = 2000
+# Applications scored between two progress writes of the scoring stage.
+SCORE_CHUNK = 2000
+# A running run with no progress for this long was cut off (its process ended): it is marked
+# failed when the next comparison of its kind starts, instead of blocking it for ever. The
+# longest silence of a live run is its writing transaction.
+STALE_AFTER = timedelta(minutes=15)
 # Errors kept on the run for the page (the command prints them all).
 STORED_ERRORS = 1000
 # The summary's keys, in the order of the spec's example.
@@ -51,14 +61,51 @@ class _Progress:
         if not force and now - self.last < self.interval:
             return
         self.last = now
-        ComparisonRun.objects.filter(pk=self.run.pk).update(stage=stage, done=done, total=total)
+        ComparisonRun.objects.filter(pk=self.run.pk).update(
+            stage=stage, done=done, total=total, progress_at=timezone.now()
+        )
 
 
+def is_stale(run: ComparisonRun, *, now: Any = None) -> bool:
+    """A running run that has written no progress for ``STALE_AFTER``."""
+    now = now or timezone.now()
+    return run.state == RunState.RUNNING and (run.progress_at or run.started_at) < now - STALE_AFTER
+
+
+def running_run(round_: Round, kind: str) -> ComparisonRun | None:
+    """The comparison of ``kind`` running in ``round_`` (a stale one is marked failed)."""
+    run = ComparisonRun.objects.filter(round=round_, kind=kind, state=RunState.RUNNING).first()
+    if run is not None and is_stale(run):
+        ComparisonRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+            state=RunState.FAILED,
+            failure="比对中断（长时间没有进展，处理进程可能已重启），结果未写入，请重新上传",
+            finished_at=timezone.now(),
+        )
+        return None
+    return run
+
+
+def running_conflict(run: ComparisonRun) -> Conflict:
+    return Conflict(
+        f"{run.round.year} 年度的{run.get_kind_display()}数据比对正在进行中"
+        f"（第 {run.pk} 号），请等它完成后再上传",
+        code="comparison_running",
+    )
+
+
+@transaction.atomic
 def start_run(
     *, round_: Round, kind: str, actor: Any = None, file_name: str = "", sha256: str = "",
     size: int = 0, source: str = "file",
 ) -> ComparisonRun:
-    """The run's row, committed at once so that its progress can be watched."""
+    """The run's row, committed at once (unless the caller holds a transaction) so that its
+    progress can be watched. Conflict while another comparison of ``kind`` runs in the round."""
+    # The round's row serialises the starts of its comparisons (the database's constraint
+    # one_running_comparison_per_kind backs this up).
+    Round.objects.select_for_update().filter(pk=round_.pk).exists()
+    running = running_run(round_, kind)
+    if running is not None:
+        raise running_conflict(running)
     return ComparisonRun.objects.create(
         round=round_,
         kind=kind,
@@ -68,17 +115,23 @@ def start_run(
         sha256=sha256,
         size=size,
         started_by=actor if getattr(actor, "pk", None) else None,
+        progress_at=timezone.now(),
     )
 
 
 def _declared_fragments(
-    apps: list[dict[str, Any]], *, kind: str, year: int, rule_set: str
-) -> Iterator[tuple[dict[str, Any], Any]]:
+    apps: list[tuple[Any, ...]], *, kind: str, year: int, rule_set: str
+) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """``(app, declared)`` for rows ``(id, number, section, sex, id_index)``: ``section`` is
+    the declaration's section that ``kind`` is declared in (read alone: a whole declaration
+    is ten times the JSON to decode), so the profile holds that section and nothing else."""
+    key = KIND_SECTION[kind]
     for app in apps:
+        section = app[2]
         # The person's fields play no part in any kind but the conditions: no decryption.
         profile = decl.to_profile(
-            app["data"], year=year, rule_set=rule_set, application_no=app["number"],
-            id_number="", name="", sex=app["applicant__sex"], birth_date="",
+            {} if section is None else {key: section}, year=year, rule_set=rule_set,
+            application_no=app[1], id_number="", name="", sex=app[3], birth_date="",
         )
         yield app, records.declared(kind, profile)
 
@@ -91,6 +144,8 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
     """
     rnd = run.round
     kind = run.kind
+    if run.state != RunState.RUNNING:
+        raise Conflict("该次数据比对已经结束，不能再次执行", code="comparison_finished")
     rule_set = load_rule_set(rnd.rule_set)
     progress = _Progress(run)
     try:
@@ -115,6 +170,7 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
         )
         raise
 
+    progress("comparing", 0, 0, force=True)
     by_index = {crypto.blind_index(number): rows for number, rows in parsed.by_person.items()}
     in_round = set(
         Application.objects.filter(round=rnd).values_list("applicant__id_index", flat=True)
@@ -138,8 +194,9 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
     for start in range(0, total, CHUNK):
         chunk = app_ids[start : start + CHUNK]
         apps = list(
-            Application.objects.filter(id__in=chunk).values(
-                "id", "number", "data", "applicant__sex", "applicant__id_index"
+            Application.objects.filter(id__in=chunk).values_list(
+                "id", "number", f"data__{KIND_SECTION[kind]}", "applicant__sex",
+                "applicant__id_index",
             )
         )
         items = {
@@ -151,11 +208,11 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
         for app, declared in _declared_fragments(
             apps, kind=kind, year=rnd.year, rule_set=rnd.rule_set
         ):
-            value = records.recorded(kind, by_index.get(app["applicant__id_index"], ()))
+            value = records.recorded(kind, by_index.get(app[4], ()))
             same = records.same(kind, declared, value)
             matched += same
-            item_id, latest = items[app["id"]]
-            entries.append(ledger.ComparedItem(item_id, app["id"], latest, value, same))
+            item_id, latest = items[app[0]]
+            entries.append(ledger.ComparedItem(item_id, app[0], latest, value, same))
         progress("comparing", min(start + CHUNK, total), total)
 
     progress("writing", 0, total, force=True)
@@ -171,22 +228,26 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
     }
     with transaction.atomic():
         locked = ComparisonRun.objects.select_for_update().get(pk=run.pk)
-        for start in range(0, len(entries), CHUNK):
-            ledger.append_comparisons(
-                entries[start : start + CHUNK], kind=kind, comparison=locked, now=now
-            )
+        ledger.append_comparisons(entries, kind=kind, comparison=locked, now=now)
+        # Still running: the decisions are written, the first results are not yet.
         ComparisonRun.objects.filter(pk=run.pk).update(
-            state=RunState.DONE, summary=summary, stage="scoring", done=0, total=total,
-            finished_at=timezone.now(),
+            summary=summary, stage="scoring", done=0, total=total, progress_at=timezone.now()
         )
         record_event(
             actor=run.started_by, action="review.compare", target=run,
             after={**summary, "sha256": run.sha256, "file_name": run.file_name},
         )
     del entries
-    made = results.score_completed(app_ids)
+    progress("scoring", 0, total, force=True)
+    made = []
+    for start in range(0, total, SCORE_CHUNK):
+        made += results.score_completed(app_ids[start : start + SCORE_CHUNK])
+        progress("scoring", min(start + SCORE_CHUNK, total), total)
     after_scoring(run, made)
-    ComparisonRun.objects.filter(pk=run.pk).update(stage="done", done=total, total=total)
+    ComparisonRun.objects.filter(pk=run.pk).update(
+        state=RunState.DONE, stage="done", done=total, total=total,
+        progress_at=timezone.now(), finished_at=timezone.now(),
+    )
     run.refresh_from_db()
     return run
 

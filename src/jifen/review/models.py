@@ -181,13 +181,28 @@ class ComparisonRun(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)  # [{line, column, message, message_zh}]
     error_count = models.PositiveIntegerField(default=0)
+    # Why a run failed (state failed), in Chinese, for the page.
+    failure = models.CharField("出错原因", max_length=300, blank=True, default="")
     started_at = models.DateTimeField(auto_now_add=True)
+    # The last progress written: a running run without any for long was cut off (its process
+    # ended) and no longer blocks the next comparison of its kind.
+    progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "数据比对"
         verbose_name_plural = verbose_name
         ordering = ["-id"]
+        constraints = [
+            # One comparison of a kind at a time in a round (the service says so in Chinese
+            # first; this holds against two requests at once).
+            models.UniqueConstraint(
+                fields=["round", "kind"],
+                condition=models.Q(state="running"),
+                name="one_running_comparison_per_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "-id"])]
 
 
 class FirstResult(models.Model):

@@ -24,11 +24,12 @@ as the same"): month ranges become sets of months (bit masks), amounts are summe
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from jifen.rules.months import MONTH_INDEX, month_label
 
@@ -48,6 +49,12 @@ def empty(kind: str) -> Any:
     return []
 
 
+def _copied(value: Any) -> Any:
+    """A deep copy of a JSON-shaped value (what profiles are): through orjson, in C, a tenth
+    of ``copy.deepcopy``'s time (a comparison copies a fragment per application)."""
+    return orjson.loads(orjson.dumps(value))
+
+
 def declared(kind: str, profile: Mapping[str, Any]) -> Any:
     """The fragment of ``profile`` that ``kind`` decides, as declared."""
     if kind in _BOOL_FIELD:
@@ -58,7 +65,7 @@ def declared(kind: str, profile: Mapping[str, Any]) -> Any:
     if kind == "tax":
         return dict(profile.get("tax") or {})
     if kind in KINDS:
-        return copy.deepcopy(list(profile.get(kind) or []))
+        return _copied(list(profile.get(kind) or []))
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -178,7 +185,7 @@ def apply(profile: dict[str, Any], kind: str, value: Any) -> None:
     elif kind == "tax":
         profile["tax"] = dict(value)
     elif kind in KINDS:
-        profile[kind] = copy.deepcopy(list(value))
+        profile[kind] = _copied(list(value))
     else:
         raise ValueError(f"unknown kind {kind!r}")
 
@@ -188,7 +195,7 @@ def verified_profile(profile: Mapping[str, Any], values: Mapping[str, Any]) -> d
 
     ``female_cadre`` is in no department's records: it stays as declared (spec).
     """
-    out = copy.deepcopy(dict(profile))
+    out = _copied(dict(profile))
     for kind in KINDS:
         if kind in values:
             apply(out, kind, values[kind])

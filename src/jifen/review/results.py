@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Q
 
 from jifen.applications.models import Application
 from jifen.applications.selectors import profile_of
@@ -67,19 +68,27 @@ def score_completed(
 
 
 def _score_chunk(ids: Sequence[int], *, after_recheck: bool) -> list[FirstResult]:
-    items: dict[int, dict[str, VerificationItem]] = {}
-    for item in VerificationItem.objects.filter(application_id__in=ids).only(
-        "application_id", "kind", "state", "latest_decision_id"
-    ):
-        items.setdefault(item.application_id, {})[item.kind] = item
-    complete = [
-        app_id
-        for app_id, by_kind in items.items()
-        if len(by_kind) == len(KINDS)
-        and all(i.state != ItemState.WAITING and i.latest_decision_id for i in by_kind.values())
-    ]
+    # Counted by the database: a comparison's chunk is mostly applications still waiting for
+    # other kinds, whose items need not be read at all.
+    complete = list(
+        VerificationItem.objects.filter(application_id__in=ids)
+        .values("application_id")
+        .annotate(
+            decided=Count(
+                "id",
+                filter=Q(latest_decision__isnull=False) & ~Q(state=ItemState.WAITING),
+            )
+        )
+        .filter(decided=len(KINDS))  # one item per kind: all eleven decided
+        .values_list("application_id", flat=True)
+    )
     if not complete:
         return []
+    items: dict[int, dict[str, int]] = {}
+    for app_id, kind, decision_id in VerificationItem.objects.filter(
+        application_id__in=complete
+    ).values_list("application_id", "kind", "latest_decision_id"):
+        items.setdefault(app_id, {})[kind] = decision_id
     newest: dict[int, dict[str, int]] = {}
     for app_id, decisions in (
         FirstResult.objects.filter(application_id__in=complete)
@@ -89,7 +98,7 @@ def _score_chunk(ids: Sequence[int], *, after_recheck: bool) -> list[FirstResult
         newest.setdefault(app_id, decisions)
     todo = []
     for app_id in complete:
-        taken = {k: i.latest_decision_id for k, i in items[app_id].items()}
+        taken = items[app_id]
         if newest.get(app_id) != taken:
             todo.append((app_id, taken))
     if not todo:

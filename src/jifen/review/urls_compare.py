@@ -1,5 +1,11 @@
 """URLs of the compare pages (included by jifen.review.urls)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import compare
+
+urlpatterns = [
+    path("", compare.compare_home, name="compare"),
+    path("<int:run_id>/", compare.compare_run, name="compare_run"),
+    path("<int:run_id>/status/", compare.compare_status, name="compare_status"),
+]

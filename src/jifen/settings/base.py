@@ -284,8 +284,20 @@ FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or __import__("has
 EVIDENCE_ROOT = Path(os.environ.get("JIFEN_EVIDENCE_ROOT", VAR_DIR / "evidence"))
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_MAX_FILES = 100
+# DATA_UPLOAD_MAX_MEMORY_SIZE counts a request's fields but not its files; a file above
+# FILE_UPLOAD_MAX_MEMORY_SIZE is streamed to a temporary file on disk (Django's
+# TemporaryFileUploadHandler), so a 200 MB record file never sits in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The departments' record files for the data comparison (数据比对): at most this size; kept
+# outside the web root while their comparison runs and deleted after it (the run keeps the
+# name, size and SHA-256). A proxy in front must allow request bodies this large.
+COMPARISON_MAX_BYTES = 200 * 1024 * 1024
+COMPARISON_UPLOAD_ROOT = Path(
+    os.environ.get("JIFEN_COMPARISON_UPLOAD_ROOT", VAR_DIR / "comparison-uploads")
+)
+# True: the comparison runs in the request that uploaded it, not in a background thread.
+COMPARISON_RUN_INLINE = False
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
 # --- the audit log's keys and checkpoints (docs/audit.md) ------------------------------------

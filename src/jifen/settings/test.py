@@ -38,3 +38,5 @@ SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"
 
 # The demo's verification scene at a test's size (make run loads 360 compared + 40 waiting).
 DEMO_VERIFICATION_SIZE = (12, 4)
+# Uploaded department record files (data comparison) go to a folder of this test process.
+COMPARISON_UPLOAD_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-comparisons-{os.getpid()}"

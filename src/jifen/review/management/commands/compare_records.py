@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jifen.core.errors import Conflict
 from jifen.review.comparisons import run_comparison, start_run, summary_of
 from jifen.review.kinds import KINDS
 from jifen.review.record_files import RecordFileError
@@ -46,10 +47,16 @@ class Command(BaseCommand):
         rnd = Round.objects.filter(year=options["year"]).first()
         if rnd is None:
             raise CommandError(f"no round for the year {options['year']}")
-        run = start_run(
-            round_=rnd, kind=options["kind"], file_name=path.name, sha256=_sha256(path),
-            size=path.stat().st_size,
-        )
+        try:
+            run = start_run(
+                round_=rnd, kind=options["kind"], file_name=path.name, sha256=_sha256(path),
+                size=path.stat().st_size,
+            )
+        except Conflict as exc:
+            raise CommandError(
+                f"a comparison of {options['kind']} is running for {rnd.year} "
+                f"({exc.message})"
+            ) from exc
         try:
             run = run_comparison(run, FileSource(path, options["kind"], file_name=path.name))
         except RecordFileError as exc:
