@@ -70,7 +70,8 @@ def test_no_request_to_the_reviewers_api_makes_a_server_error() -> None:
     statuses: dict[str, set[int]] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        if not operation.path.startswith("/api/review/"):
+        # The queue's operations (the comparisons have their own tests).
+        if not operation.path.startswith("/api/review/") or "/compar" in operation.path:
             continue
         operations += 1
         caller = "bureau" if operation.path.endswith("/overview") else "reviewer"
