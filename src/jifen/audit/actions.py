@@ -49,6 +49,12 @@ ACTION_LABELS: dict[str, str] = {
     "application.employer_submit": "单位提交审核部门",
     "evidence.add": "上传证明材料",
     "evidence.delete": "删除证明材料",
+    # re-checks (复查) and on-site checks (现场核验)
+    "recheck.request": "申请复查",
+    "recheck.evidence_add": "上传复查证明材料",
+    "recheck.send_onsite": "转交现场核验",
+    "recheck.onsite_record": "记录现场核验结果",
+    "recheck.answer": "答复复查",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",
