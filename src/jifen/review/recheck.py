@@ -151,12 +151,10 @@ def recheck_request(
     *, actor: User, application_id: int, disputes: Sequence[dict[str, Any]]
 ) -> RecheckRequest:
     """The applicant's one re-check request: ``disputes`` is ``[{kind, statement}]`` (each may
-    carry ``files``: uploads stored as its evidence). Within the window, once, with a first
-    result, for kinds that have a decision."""
+    carry ``files``: uploads stored as its evidence). Within the window, once, for kinds that
+    have a decision, once the first result is out."""
     app = _own_application(actor, application_id)
     _check_window(app.round)
-    if newest_result(app) is None:
-        raise Conflict("尚无初核结果，不能申请复查")
     earlier = RecheckRequest.objects.filter(application=app).first()
     if earlier is not None:
         raise Conflict(
@@ -177,6 +175,8 @@ def recheck_request(
     ]
     if undecided:
         raise InvalidInput(undecided[0].message, errors=undecided)
+    if newest_result(app) is None:
+        raise Conflict("尚无初核结果，各部门核验完毕、初核结果发布后才能申请复查")
     request = RecheckRequest.objects.create(application=app, requested_by=actor)
     stored: list[Evidence] = []
     try:

@@ -52,7 +52,8 @@ def _render(request: HttpRequest, year: int, *, status: int = 200,
         "choices": [
             {"row": k, "checked": k.kind in chosen, "statement": statements.get(k.kind, ""),
              "errors": errors.get(k.kind, [])}
-            for k in view.kinds
+            # The kinds that differ first: those are what one disputes.
+            for k in sorted(view.kinds, key=lambda k: not k.differs)
         ],
         "kind_rows": [
             {"row": k, "upload_error": evidence_errors.get(k.dispute.pk, "") if k.dispute else "",
