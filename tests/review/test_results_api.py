@@ -83,6 +83,18 @@ def test_before_the_result_the_api_says_how_far_verification_is() -> None:
     assert body["total"] is None and body["kinds"] == [] and body["indicators"] == []
 
 
+def test_a_draft_is_not_under_verification() -> None:
+    from jifen.applications import services
+    from tests.factories import fill_declaration, linked_pair, make_round
+
+    make_round(2026)
+    applicant, _ = linked_pair()
+    app = fill_declaration(applicant, services.application_start(actor=applicant))
+    body = api(applicant).get(f"/api/applications/{app.pk}/result").json()
+    assert (body["submitted"], body["verifying"]) == (False, False)
+    assert body["progress"] == "申报尚未由用人单位提交部门核验"
+
+
 def test_only_the_applicant_reads_the_result(w: World) -> None:
     url = f"/api/applications/{w.app.pk}/result"
     for user in (make_applicant(), w.agent, make_staff(Role.REVIEWER, Department.HOUSING),

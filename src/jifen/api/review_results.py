@@ -111,10 +111,14 @@ class ResultOut(Schema):
     application_id: int
     application_no: str
     year: int
+    submitted: bool = Field(..., description="用人单位已提交部门核验")
     verifying: bool = Field(..., description="部门核验中，尚无初核结果")
     decided: int = Field(..., description="已核验的事项数")
     total_items: int = Field(..., description="核验事项总数（11）")
-    progress: str = Field(..., description="部门核验中（已核验 x / 11 项）")
+    progress: str = Field(
+        ...,
+        description="部门核验中（已核验 x / 11 项）；单位提交前为“申报尚未由用人单位提交部门核验”",
+    )
     total: float | None = Field(None, description="初核总分")
     declared_total: float | None = Field(None, description="自评总分（按申报内容）")
     eligible: bool | None = None
@@ -215,6 +219,7 @@ def _result(view: selectors_result.ApplicantResult) -> dict[str, Any]:
         "application_id": app.pk,
         "application_no": app.number,
         "year": app.round.year,
+        "submitted": view.submitted,
         "verifying": view.verifying,
         "decided": view.decided,
         "total_items": view.total_items,

@@ -91,7 +91,8 @@ def _own_application(actor: User, application_id: int) -> Application:
     if actor is None or not actor.is_authenticated or actor.role != Role.APPLICANT:
         raise NotPermitted("只有申请人本人可以申请复查")
     app = (
-        Application.objects.select_for_update()
+        # Only the application's row: locking the round would queue every applicant's request.
+        Application.objects.select_for_update(of=("self",))
         .select_related("round", "applicant")
         .filter(pk=application_id)
         .first()
@@ -268,11 +269,8 @@ def _staff_dispute(actor: User, dispute_id: int) -> tuple[Dispute, VerificationI
     dispute = Dispute.objects.select_for_update().filter(pk=dispute_id).first()
     if dispute is None:
         raise NotFound(DISPUTE_NOT_FOUND)
-    item = (
-        VerificationItem.objects.select_for_update()
-        .select_related("latest_decision")
-        .get(pk=dispute.item_id)
-    )
+    # No select_related here: PostgreSQL cannot lock the nullable side of an outer join.
+    item = VerificationItem.objects.select_for_update().get(pk=dispute.item_id)
     dispute.item = item
     if not may_see(actor, dispute):
         raise NotFound(DISPUTE_NOT_FOUND)

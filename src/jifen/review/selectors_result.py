@@ -40,6 +40,7 @@ from .results import newest_result
 # The reason shown for a kind the department's file decided differently from the declaration.
 COMPARISON_REASON = "与部门数据比对不一致"
 NOT_FOUND = "没有找到该申报"
+NOT_SUBMITTED = "申报尚未由用人单位提交部门核验"
 
 
 @dataclass
@@ -118,11 +119,18 @@ class ApplicantResult:
     recheck: RecheckInfo | None = None
 
     @property
+    def submitted(self) -> bool:
+        """Whether the employer passed the application on to the departments."""
+        return self.app.status == Status.EMPLOYER_SUBMITTED
+
+    @property
     def verifying(self) -> bool:
-        return self.result is None
+        return self.result is None and self.submitted
 
     @property
     def progress_text(self) -> str:
+        if not self.submitted:
+            return NOT_SUBMITTED
         return progress_text(self.decided, self.total_items)
 
     @property
