@@ -29,6 +29,7 @@ from jifen.review.models import (
     VerificationItem,
 )
 from jifen.review.results import score_completed
+from jifen.web.audit_display import event_lines
 from tests.factories import employer_submitted, make_applicant, make_staff
 from tests.review.results_world import (
     HOUSING_RECORDED,
@@ -104,6 +105,13 @@ def test_a_request_opens_one_dispute_per_chosen_item(w: World) -> None:
     # The statements are the applicant's words: only their length and fingerprint are logged.
     assert HOUSING_STATEMENT not in json.dumps(event.after, ensure_ascii=False)
     assert event.after["disputes"][0]["statement"]["length"] == len(HOUSING_STATEMENT)
+    # The auditor reads it in Chinese.
+    housing, tax = len(HOUSING_STATEMENT), len(TAX_STATEMENT)
+    assert event_lines(event) == [
+        f"申报记录编号：{w.app.pk}",
+        f"复查事项：住所（复查理由已填写（{housing} 字，内容不入日志），材料 0 个）；"
+        f"个人所得税（复查理由已填写（{tax} 字，内容不入日志），材料 0 个）",
+    ]
 
 
 def test_outside_the_window_there_is_no_request(w: World) -> None:
@@ -198,6 +206,7 @@ def test_files_of_a_request_are_checked_and_stored_encrypted(w: World, evidence_
     stored = Path(files[0].file.path).read_bytes()
     assert stored.startswith(filecrypt.MAGIC) and b"%PDF" not in stored[:64]
     events = AuditEvent.objects.filter(action="recheck.evidence_add").order_by("seq")
+    assert "填报项：复查材料" in event_lines(events[0])
     assert [e.after["dispute"] for e in events] == [dispute.pk, dispute.pk]
     assert all(e.target_type == "review.dispute" for e in events)
     assert "租赁合同" not in json.dumps([e.after for e in events], ensure_ascii=False)
@@ -270,6 +279,9 @@ def test_upheld_keeps_the_value_in_a_new_ledger_row(w: World) -> None:
     assert event.after["action"] == "uphold" and event.after["decision_source"] == "recheck"
     assert event.before == {"recheck": "open", "decision": before.pk}
     assert "备案" not in json.dumps(event.after, ensure_ascii=False)
+    lines = event_lines(event)
+    assert "复查结论：维持原核验结果" in lines and "决定来源：复查" in lines
+    assert "核验决定：复查维持" in lines and "复查状态：复查中 → 已答复" in lines
 
 
 def test_changed_corrects_the_value_and_the_score(w: World) -> None:

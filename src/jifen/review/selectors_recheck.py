@@ -128,7 +128,7 @@ def detail_of(user: User, dispute: Dispute) -> DisputeDetail:
     app = item.application
     kind = item.kind
     names = records.code_names(load_rule_set(app.round.rule_set))
-    declared = records.declared(kind, profile_of(app))
+    declared = declared_value(dispute)
     decision = item.latest_decision
     verified = decision.value if decision is not None else records.empty(kind)
     diff = records.differences(kind, declared, verified, names=names)
@@ -157,6 +157,11 @@ def detail_of(user: User, dispute: Dispute) -> DisputeDetail:
         declaration_evidence=list(evidence_for(user, app).filter(section=section)),
         history=list(Decision.objects.filter(item=item).select_related("actor").order_by("id")),
     )
+
+
+def declared_value(dispute: Dispute) -> Any:
+    """What the applicant declared of the dispute's kind (the value a change may adopt)."""
+    return records.declared(dispute.item.kind, profile_of(dispute.item.application))
 
 
 def dispute_evidence(dispute: Dispute) -> QuerySet[Evidence]:

@@ -33,9 +33,13 @@ def _yes_no(value: Any) -> str:
     return "是" if value else "否"
 
 
+# Evidence sections that are not declaration sections (a re-check's files).
+OTHER_SECTIONS = {"recheck": "复查材料"}
+
+
 def _section(value: Any) -> str:
     section = SECTIONS_BY_KEY.get(str(value))
-    return section.title if section else str(value)
+    return section.title if section else OTHER_SECTIONS.get(str(value), str(value))
 
 
 def _text_fact(value: Any) -> str:

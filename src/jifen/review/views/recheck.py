@@ -136,7 +136,7 @@ def recheck_answer(request: HttpRequest, dispute_id: int) -> HttpResponse:
     form = AnswerForm(request.POST)
     if form.is_valid():
         dispute = selectors_recheck.dispute_for(request.user, dispute_id)
-        declared = selectors_recheck.detail_of(request.user, dispute).declared
+        declared = selectors_recheck.declared_value(dispute)
         try:
             recheck.dispute_answer(
                 actor=request.user, dispute_id=dispute_id,
