@@ -54,9 +54,9 @@ def text(html: str) -> str:
 
 
 def section(html: str, element_id: str) -> str:
-    """The text of the element with ``id`` up to its closing article/section."""
+    """The text of the element with ``id`` up to its closing article, row or section."""
     start = html.index(f'id="{element_id}"')
-    end = min(i for i in (html.find("</article>", start), html.find("</section>", start))
+    end = min(i for i in (html.find(f"</{tag}>", start) for tag in ("article", "tr", "section"))
               if i != -1)
     return text(html[start:end])
 
@@ -89,8 +89,13 @@ def test_the_result_shows_declared_beside_verified_with_the_reasons(w: World) ->
     assert "申报内容中与核验不同的： 2025年 150000.50 元" in tax
     assert "核验认定中与申报不同的： 2025年 90000.00 元" in tax
     assert f"部门理由： {TAX_REASON}" in tax
+    # What agrees is listed briefly, after what differs.
+    plain = html[html.index('id="plain-kinds"'):]
+    assert "与申报一致的核验事项（9 项）" in text(plain) and 'id="kind-permits"' in plain
+    assert 'id="kind-housing"' not in plain
     permits = section(html, "kind-permits")
-    assert "与申报一致" in permits and "部门理由" not in permits
+    assert re.search(r"居住证 公安 有 审核员，\d{4}-\d{2}-\d{2}", permits), permits
+    assert "部门理由" not in permits
     # The verified basis is the engine's Chinese for the verified profile.
     assert "自有产权住房 120 个月 × 1/12 = 10.00 分" in page
     assert "2025 年度个人所得税 90000 元，未达 100000 元" in page

@@ -55,12 +55,20 @@ def _render(request: HttpRequest, year: int, *, status: int = 200,
             # The kinds that differ first: those are what one disputes.
             for k in sorted(view.kinds, key=lambda k: not k.differs)
         ],
+        # In full: what differs, was disputed or has a reason; the rest in a short table.
         "kind_rows": [
             {"row": k, "upload_error": evidence_errors.get(k.dispute.pk, "") if k.dispute else "",
              "can_upload": k.dispute is not None and not k.dispute.outcome
              and view.recheck is not None and view.recheck.open_now}
-            for k in view.kinds
+            for k in view.kinds if k.differs or k.dispute is not None or k.reason
         ],
+        "plain_kinds": [
+            k for k in view.kinds if not (k.differs or k.dispute is not None or k.reason)
+        ],
+        "differing_count": len(view.different_kinds),
+        # The folded choices open when one of them was ticked or refused.
+        "others_open": any(k.kind in chosen or k.kind in errors
+                           for k in view.kinds if not k.differs),
         "recheck_alert": extra.get("recheck_alert", ""),
         "evidence_limits": limits_text(),
     }, status=status)
