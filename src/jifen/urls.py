@@ -10,5 +10,6 @@ urlpatterns = [
     path("my/", include("jifen.applications.urls")),
     path("staff/", include("jifen.web.staff_urls")),
     path("review/", include("jifen.review.urls")),
+    path("messages/", include("jifen.inbox.urls")),
     path("api/", api.urls),
 ]

@@ -25,6 +25,7 @@ from schemathesis.generation import GenerationMode
 
 from jifen.applications import selectors, services
 from jifen.applications.models import Application
+from jifen.inbox.services import notify
 from tests.api.conftest import PDF_BYTES, token_for
 from tests.factories import fill_declaration, linked_pair, make_applicant, make_round
 
@@ -40,8 +41,8 @@ OTHER_ROLE_EXAMPLES = 5
 
 
 def _world() -> dict[str, Any]:
-    """Two applicants of one employer: one with a full draft and an evidence file, one whose
-    declaration was submitted to the employer; and a link waiting for the employer."""
+    """Two applicants of one employer: one with a full draft, an evidence file and a message,
+    one whose declaration was submitted to the employer; and a link waiting for the employer."""
     make_round(2026)
     applicant, agent = linked_pair()
     draft = fill_declaration(applicant, services.application_start(actor=applicant))
@@ -60,11 +61,12 @@ def _world() -> dict[str, Any]:
     newcomer = make_applicant()
     pending = services.link_request(actor=newcomer, employer_code=agent.employer.code)
     own_link = selectors.links_of_applicant(applicant).get()
+    message = notify(recipient=applicant, subject="初核结果已公布", body="请查看。", link="/my/")
     return {
         "applicant": applicant,
         "agent": agent,
         "applicant_ids": {"application_id": draft.pk, "link_id": own_link.pk,
-                          "evidence_id": evidence.pk},
+                          "evidence_id": evidence.pk, "message_id": message.pk},
         "employer_ids": {"application_id": sent.pk, "link_id": pending.pk},
     }
 

@@ -84,3 +84,21 @@ def test_the_database_refuses_changing_or_deleting_a_decision() -> None:
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("TRUNCATE review_decision CASCADE")
     assert Decision.objects.get(pk=decision.pk).reason == ""
+
+
+def test_imported_applications_get_their_items(tmp_path) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from jifen.synth import generate, write_profiles
+    from tests.factories import make_round
+
+    make_round(2026)
+    path = tmp_path / "p.jsonl"
+    with path.open("wb") as out:
+        write_profiles(generate(30, 2026, 5), out)
+    call_command("import_applications", "--year", "2026", str(path), stdout=io.StringIO())
+    assert VerificationItem.objects.count() == 30 * len(KINDS)
+    assert VerificationItem.objects.filter(due_on__isnull=True).count() == 0
+    assert set(VerificationItem.objects.values_list("state", flat=True)) == {ItemState.WAITING}

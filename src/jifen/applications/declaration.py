@@ -8,6 +8,7 @@ No Django imports: this is plain data handling, tested on its own.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -466,6 +467,82 @@ def to_profile(
         "honours": [r["code"] for r in data.get("honours", [])],
         "violations": [{"kind": r["kind"], "date": r["date"]} for r in data.get("violations", [])],
     }
+
+
+# Where ``from_profile`` keeps the tax years a profile names outside the rule set's window:
+# the engine ignores them, the tax section has no field for them, and ``to_profile`` leaves
+# them out (so the declared profile is the one the web would give); kept, so nothing is lost.
+TAX_OUTSIDE_WINDOW = "tax_outside_window"
+
+
+def _typed_amount(amount: int | float) -> str:
+    """An amount as a person would type it: ``100000`` for 100000 and 100000.0, ``99999.99``."""
+    if isinstance(amount, float) and amount.is_integer():
+        return str(int(amount))
+    return repr(amount) if isinstance(amount, float) else str(amount)
+
+
+def from_profile(profile: dict[str, Any], *, year: int, rule_set: RuleSet | str) -> dict[str, Any]:
+    """The stored declaration of a valid ``jifen.profile/1`` (the inverse of ``to_profile``).
+
+    Strings as typed, a fresh row id per row, the conditions, and the tax dict of the rule
+    set's tax years (``""`` for a year the profile leaves out); years outside that window go
+    to ``TAX_OUTSIDE_WINDOW``. The person (identity number, name, sex, birth date) is the
+    applicant's, not the declaration's. ``to_profile`` of the result gives ``profile`` back
+    with its defaults filled in (empty lists, ``back_paid: []``, ``female_cadre: false``),
+    an identity number's ``x`` as ``X`` and, for a man, ``female_cadre`` false.
+    """
+    rs = load_rule_set(rule_set) if isinstance(rule_set, str) else rule_set
+    person = profile.get("person") or {}
+    # One random draw for all the row ids (a bulk import makes millions of them).
+    count = sum(len(profile.get(key) or ()) for key in ROW_FIELDS)
+    random_hex = os.urandom(4 * count).hex()
+    ids = iter(random_hex[i : i + 8] for i in range(0, 8 * count, 8))
+
+    def rows(key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [{"id": next(ids), **{f: r[f] for f in fields}} for r in profile.get(key) or ()]
+
+    window = tax_years(year, rs)
+    declared_tax = profile.get("tax") or {}
+    data: dict[str, Any] = {
+        "conditions": {
+            "residence_permit": bool(person.get("residence_permit")),
+            "criminal_record": bool(person.get("criminal_record")),
+            "female_cadre": bool(person.get("female_cadre")),
+        },
+        "social_insurance": [
+            {
+                "id": next(ids),
+                "from": r["from"],
+                "to": r["to"],
+                "back_paid": ", ".join(r.get("back_paid") or ()),
+            }
+            for r in profile.get("social_insurance") or ()
+        ],
+        "housing": rows("housing", ROW_FIELDS["housing"]),
+        "education": [
+            {
+                "id": next(ids),
+                "level": r.get("level") or "",
+                "degree": r.get("degree") or "",
+                "full_time": bool(r.get("full_time")),
+                "from": r["from"],
+                "to": r["to"],
+            }
+            for r in profile.get("education") or ()
+        ],
+        "employment": rows("employment", ROW_FIELDS["employment"]),
+        "innovation": [{"id": next(ids), "code": c} for c in profile.get("innovation") or ()],
+        "tax": {
+            y: _typed_amount(declared_tax[y]) if y in declared_tax else "" for y in window
+        },
+        "honours": [{"id": next(ids), "code": c} for c in profile.get("honours") or ()],
+        "violations": rows("violations", ROW_FIELDS["violations"]),
+    }
+    outside = {y: _typed_amount(a) for y, a in declared_tax.items() if y not in window}
+    if outside:
+        data[TAX_OUTSIDE_WINDOW] = outside
+    return data
 
 
 def item_ids(data: dict[str, Any], section: str) -> set[str]:

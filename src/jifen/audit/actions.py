@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "api.token_revoke": "注销接口访问令牌",
     # rounds
     "round.create": "创建积分落户年度",
+    "applications.import": "批量导入申报",
     # links and applications
     "link.request": "申请关联用人单位",
     "link.cancel": "撤销单位关联",
@@ -49,6 +50,11 @@ ACTION_LABELS: dict[str, str] = {
     "application.employer_submit": "单位提交审核部门",
     "evidence.add": "上传证明材料",
     "evidence.delete": "删除证明材料",
+    # verification (部门核验)
+    "review.confirm": "核验确认",
+    "review.correct": "核验更正",
+    "review.reject": "核验不予认定",
+    "review.bulk_confirm": "批量确认比对一致的核验事项",
     # re-checks (复查) and on-site checks (现场核验)
     "recheck.request": "申请复查",
     "recheck.evidence_add": "上传复查证明材料",

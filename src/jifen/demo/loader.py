@@ -53,6 +53,7 @@ from jifen.core import crypto
 from jifen.core.roles import Department, Role
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
+from jifen.demo.verification import load_verification
 from jifen.rounds import services as round_services
 from jifen.rounds.models import Round
 from jifen.synth.identity import IdentityFactory
@@ -377,6 +378,7 @@ def _load(year: int, stdout: _Writer | None) -> None:
     _say(stdout, "  links and declarations")
     _account_administration(people)
     _say(stdout, "  account administration: a disabled account, a locked one")
+    load_verification(rnd, bureau=bureau, say=lambda text: _say(stdout, text))
 
 
 def _account_administration(people: _People) -> None:

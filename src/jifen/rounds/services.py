@@ -33,7 +33,10 @@ def round_create(
     try:
         name = rule_set or rule_set_name_for_year(year)
     except (RuleSetError, ValueError) as exc:
-        raise InvalidInput(str(exc), field="year") from exc
+        earliest = min(load_rule_set(n).first_year for n in available_rule_sets())
+        raise InvalidInput(
+            f"{year}年度没有适用的积分规则（最早为 {earliest} 年度）", field="year"
+        ) from exc
     if name not in available_rule_sets():
         errors.append(FieldError("rule_set", f"没有名为 {name} 的积分规则"))
     elif quota is None:

@@ -110,6 +110,7 @@ LOCAL_APPS = [
     "jifen.rounds",
     "jifen.applications",
     "jifen.review",
+    "jifen.inbox",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",
@@ -158,6 +159,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The header's 站内消息 entry and its unread count.
+                "jifen.inbox.context_processors.inbox",
             ],
         },
     },

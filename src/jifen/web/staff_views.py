@@ -50,6 +50,7 @@ from jifen.audit.services import record_access, verify_chain
 from jifen.core.errors import SHOWN_ON_PAGE
 from jifen.core.forms import apply_service_error
 from jifen.core.roles import STAFF_ROLES, Department, Role
+from jifen.review import selectors as review_selectors
 from jifen.rounds.selectors import current_round
 
 from . import selectors as web_selectors
@@ -127,6 +128,7 @@ def _reviewer_context(request: HttpRequest) -> dict[str, Any]:
         "department_label": user.get_department_display() or "（未指定部门）",
         "department_sections": _department_sections(user),
         "applications": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")),
+        "review_counts": review_selectors.queue_counts(user, rnd),
     }
 
 
