@@ -75,7 +75,6 @@ def test_the_applicant_disputes_and_reads_the_answer(
     form = reviewer.locator("#answer-form")
     form.get_by_label("变更核验结果").check()
     form.get_by_label("答复理由").fill("经核实租赁备案，2008—2015年租房属实")
-    form.get_by_label("采用申请人申报的内容").check()
     form.get_by_role("button", name="提交答复").click()
     expect(reviewer.locator("#outcome")).to_have_text("变更核验结果")
     assert Dispute.objects.get(pk=dispute.pk).outcome == "changed"

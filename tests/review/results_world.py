@@ -33,6 +33,17 @@ DECLARED_TOTAL = 140.75
 VERIFIED_TOTAL = 135.0
 TAX_REASON = "税务部门记录2025年度纳税额为90000元"
 HOUSING_RECORDED = [{"kind": "owned", "from": "2016-01", "to": "2025-12", "district": "通州区"}]
+# A change back to the declared tax, as a reviewer types it (the correction's rows).
+TAX_DECLARED_ROWS = [
+    {"year": "2023", "amount": "120000"},
+    {"year": "2024", "amount": "80000"},
+    {"year": "2025", "amount": "150000.50"},
+]
+# The declared housing, as rows.
+HOUSING_DECLARED_ROWS = [
+    {"kind": "rented", "from": "2008-07", "to": "2015-12", "district": "海淀区"},
+    {"kind": "owned", "from": "2016-01", "to": "2025-12", "district": "通州区"},
+]
 
 
 @dataclass

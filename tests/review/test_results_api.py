@@ -17,7 +17,15 @@ from jifen.review.models import Action, Decision, Dispute, FirstResult, Verifica
 from tests.api.conftest import ApiClient, token_for
 from tests.factories import employer_submitted, make_applicant, make_staff
 from tests.files import PDF
-from tests.review.results_world import HOUSING_RECORDED, TAX_REASON, World, close_recheck, world
+from tests.review.results_world import (
+    HOUSING_DECLARED_ROWS,
+    HOUSING_RECORDED,
+    TAX_DECLARED_ROWS,
+    TAX_REASON,
+    World,
+    close_recheck,
+    world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -179,9 +187,12 @@ def test_the_department_answers_over_the_api(w: World) -> None:
                             {"outcome": "changed", "reason": "完税证明属实"}),
                    422, "invalid", "value")
     assert body["message"] == "变更核验结果时请填写变更后的核验值"
+    bad = tax.post(f"/api/disputes/{tax_dispute.pk}/answer", {
+        "outcome": "changed", "reason": "x", "value": [{"year": "2025", "amount": "九万"}]})
+    refused(bad, 422, "invalid", "value[0].amount")
     answer = tax.post(f"/api/disputes/{tax_dispute.pk}/answer", {
         "outcome": "changed", "reason": "完税证明属实",
-        "value": {"2023": 120000, "2024": 80000, "2025": 150000.5}})
+        "value": TAX_DECLARED_ROWS})
     assert answer.status_code == 200, answer.json()
     assert answer.json()["recheck"] == "answered" and answer.json()["outcome"] == "changed"
     decision = Decision.objects.filter(item=tax_dispute.item).order_by("-id").first()
@@ -221,7 +232,7 @@ def test_the_on_site_check_over_the_api(w: World) -> None:
     assert record.json()["recheck"] == "open" and record.json()["onsite_consistent"] is True
     answer = housing.post(f"/api/disputes/{dispute.pk}/answer", {
         "outcome": "changed", "reason": "现场核验属实",
-        "value": records.declared("housing", profile_of(w.app))})
+        "value": HOUSING_DECLARED_ROWS})
     assert answer.status_code == 200
     decision = Decision.objects.filter(item=dispute.item).order_by("-id").first()
     assert (decision.action, decision.source) == ("correct", "onsite")

@@ -21,7 +21,7 @@ from tests.factories import (
     make_round,
     make_staff,
 )
-from tests.review.results_world import decide, world
+from tests.review.results_world import TAX_DECLARED_ROWS, decide, world
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_the_newest_result_counts() -> None:
     recheck.dispute_answer(
         actor=make_staff(Role.REVIEWER, Department.TAX),
         dispute_id=Dispute.objects.get().pk, outcome="changed", reason="完税证明属实",
-        value={"2023": 120000, "2024": 80000, "2025": 150000.5},
+        value=TAX_DECLARED_ROWS,
     )
     [line] = run("--year", "2026").splitlines()
     row = json.loads(line)

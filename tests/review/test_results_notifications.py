@@ -1,8 +1,5 @@
 """The applicant is told in the message centre (站内消息) when the first result is out, when it
-changes, and when a re-check is answered.
-
-Skipped until jifen.inbox (branch issue8-inbox) is merged: see jifen.review.notifications.
-"""
+changes, and when a re-check is answered."""
 
 from __future__ import annotations
 
@@ -12,15 +9,13 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-pytest.importorskip("jifen.inbox.services")
-
 from jifen.core.roles import Department, Role
 from jifen.inbox.models import Message
 from jifen.review import ledger, recheck
 from jifen.review.models import Action, Dispute, VerificationItem
 from jifen.review.results import score_completed
 from tests.factories import employer_submitted, make_staff
-from tests.review.results_world import decide, world
+from tests.review.results_world import TAX_DECLARED_ROWS, decide, world
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +81,7 @@ def test_the_answer_and_the_new_score_are_told() -> None:
     recheck.dispute_answer(
         actor=make_staff(Role.REVIEWER, Department.TAX),
         dispute_id=Dispute.objects.get(item__kind="tax").pk, outcome="changed",
-        reason="完税证明属实", value={"2023": 120000, "2024": 80000, "2025": 150000.5},
+        reason="完税证明属实", value=TAX_DECLARED_ROWS,
     )
     recheck.dispute_answer(
         actor=make_staff(Role.REVIEWER, Department.HOUSING),

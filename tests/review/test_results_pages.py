@@ -18,6 +18,7 @@ from jifen.review.results import score_completed
 from tests.factories import employer_submitted, make_applicant, make_staff, staff_client
 from tests.files import PDF
 from tests.review.results_world import (
+    HOUSING_DECLARED_ROWS,
     TAX_REASON,
     World,
     close_recheck,
@@ -251,6 +252,9 @@ def test_the_department_lists_and_opens_its_disputes(w: World, asked: Dispute) -
     assert 'id="answer-form"' in html and 'id="onsite-form"' in html
     event = AuditEvent.objects.filter(kind=AuditEvent.Kind.ACCESS).order_by("-seq").first()
     assert access_events() == before + 1 and event.detail == "housing"
+    # The item in the department's queue leads to its dispute.
+    item_page = housing.get(f"/review/items/{asked.item_id}/").content.decode()
+    assert f'href="/review/recheck/{asked.pk}/" id="dispute-link"' in item_page
     # Applicants and employers have no business here.
     assert signed_in(w.applicant).get("/review/recheck/").status_code == 403
 
@@ -261,8 +265,11 @@ def test_the_department_answers_from_the_page(w: World, asked: Dispute) -> None:
     response = housing.post(url, {"outcome": "upheld", "reason": ""})
     assert response.status_code == 422
     assert "请填写复查答复的理由" in response.content.decode()
-    response = housing.post(url, {"outcome": "changed", "reason": "备案属实",
-                                  "value_source": "declared"})
+    # The editor starts from the declaration: a change to it posts those rows back.
+    html = housing.get(f"/review/recheck/{asked.pk}/").content.decode()
+    assert 'name="rows-0-from" value="2008-07"' in html
+    response = housing.post(url, {"outcome": "changed", "reason": "备案属实", **editor_rows(
+        HOUSING_DECLARED_ROWS)})
     assert response.status_code == 302
     item = VerificationItem.objects.get(pk=asked.item_id)
     assert item.recheck == RecheckState.ANSWERED and item.latest_decision.action == "correct"
@@ -273,17 +280,21 @@ def test_the_department_answers_from_the_page(w: World, asked: Dispute) -> None:
     assert "初核总分 138.75 分" in mine and "复查后结果" in mine
 
 
-def test_a_typed_value_that_is_not_json_is_shown(asked: Dispute) -> None:
+def test_a_bad_row_of_a_change_is_shown_under_it(asked: Dispute) -> None:
     housing = staff_client(make_staff(Role.REVIEWER, Department.HOUSING))
+    rows = [{**HOUSING_DECLARED_ROWS[0], "district": "通县"}, HOUSING_DECLARED_ROWS[1]]
     response = housing.post(f"/review/recheck/{asked.pk}/answer/", {
-        "outcome": "changed", "reason": "x", "value_source": "typed", "value_json": "[{",
-    })
-    assert response.status_code == 422 and "不是有效的 JSON" in response.content.decode()
-    response = housing.post(f"/review/recheck/{asked.pk}/answer/", {
-        "outcome": "changed", "reason": "x", "value_source": "typed",
-        "value_json": '[{"kind": "owned", "from": "2016-01", "to": "2025-12", "district": "通县"}]',
-    })
-    assert response.status_code == 422 and "通县" in response.content.decode()
+        "outcome": "changed", "reason": "x", **editor_rows(rows)})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'name="rows-0-district"' in html and "通县" in text(html)
+    assert 'id="answer-alert"' in html
+    assert VerificationItem.objects.get(pk=asked.item_id).recheck == RecheckState.OPEN
+
+
+def editor_rows(rows: list[dict[str, str]]) -> dict[str, str]:
+    """The editor's inputs for ``rows`` (rows-<i>-<column>)."""
+    return {f"rows-{i}-{c}": v for i, row in enumerate(rows) for c, v in row.items()}
 
 
 def test_the_on_site_check_from_the_pages(w: World, asked: Dispute) -> None:

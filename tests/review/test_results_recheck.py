@@ -32,7 +32,9 @@ from jifen.review.results import score_completed
 from jifen.web.audit_display import event_lines
 from tests.factories import employer_submitted, make_applicant, make_staff
 from tests.review.results_world import (
+    HOUSING_DECLARED_ROWS,
     HOUSING_RECORDED,
+    TAX_DECLARED_ROWS,
     World,
     close_recheck,
     open_recheck,
@@ -288,9 +290,10 @@ def test_changed_corrects_the_value_and_the_score(w: World) -> None:
     ask(w, "tax")
     dispute = dispute_of(w, "tax")
     officer = reviewer(Department.TAX)
-    declared = {"2023": 120000, "2024": 80000, "2025": 150000.5}
     recheck.dispute_answer(actor=officer, dispute_id=dispute.pk, outcome="changed",
-                           reason="经核实完税证明，2025年度纳税额为150000.50元", value=declared)
+                           reason="经核实完税证明，2025年度纳税额为150000.50元",
+                           value=TAX_DECLARED_ROWS)
+    declared = {"2023": 120000, "2024": 80000, "2025": 150000.5}
     item = item_of(w, "tax")
     decision = item.latest_decision
     assert (decision.action, decision.source) == (Action.CORRECT, Source.RECHECK)
@@ -348,12 +351,8 @@ def test_the_on_site_check_path(w: World) -> None:
     with pytest.raises(Conflict):  # once is enough
         recheck.dispute_send_onsite(actor=housing, dispute_id=dispute.pk, reason="再看一次")
     declared = item_of(w, "housing")
-    from jifen.applications.selectors import profile_of
-    from jifen.review import records
-
-    value = records.declared("housing", profile_of(w.app))
     recheck.dispute_answer(actor=housing, dispute_id=dispute.pk, outcome="changed",
-                           reason="现场核验原件，租赁期间属实", value=value)
+                           reason="现场核验原件，租赁期间属实", value=HOUSING_DECLARED_ROWS)
     decision = item_of(w, "housing").latest_decision
     assert (decision.action, decision.source) == (Action.CORRECT, Source.ONSITE)
     assert decision.supersedes_id == declared.latest_decision_id
@@ -395,14 +394,16 @@ def test_each_refused_answer_names_its_field(w: World) -> None:
         "field": "value", "message": "变更核验结果时请填写变更后的核验值"}
     assert refused(outcome="upheld", reason="x", value=[]) == {
         "field": "value", "message": "维持原核验结果时不填写核验值"}
-    assert refused(outcome="changed", reason="x", value=HOUSING_RECORDED) == {
+    assert refused(outcome="changed", reason="x", value=[
+        {"kind": "owned", "from": "2016-01", "to": "2025-12", "district": "通州区"}]) == {
         "field": "value",
         "message": "变更后的核验值与原核验值相同；如不变更，请选择维持原核验结果"}
+    # A changed value is checked as a reviewer's correction is: by row and column.
     bad = [{"kind": "owned", "from": "2016-01", "to": "2025-12", "district": "通县"}]
     error = refused(outcome="changed", reason="x", value=bad)
-    assert error["field"] == "value" and "通县" in error["message"]
+    assert error["field"] == "value[0].district" and "通县" in error["message"]
     assert refused(outcome="changed", reason="x", value={"no": "list"}) == {
-        "field": "value", "message": "核验值格式有误：应为列表"}
+        "field": "value", "message": "核验值应为若干行记录"}
     assert Decision.objects.filter(item=dispute.item, source="recheck").count() == 0
     recheck.dispute_answer(actor=officer, dispute_id=dispute.pk, outcome="upheld", reason="x")
     with pytest.raises(Conflict) as exc:

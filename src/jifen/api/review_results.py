@@ -18,12 +18,14 @@ from jifen.applications.evidence_checks import limits_text
 from jifen.applications.evidence_storage import open_verified
 from jifen.core.errors import NotFound
 from jifen.review import recheck, selectors_recheck, selectors_result
+from jifen.review.corrections import MAX_ROWS
 from jifen.review.kinds import KIND_SECTION, KINDS
 from jifen.review.models import Dispute
 from jifen.review.recheck import REASON_MAX, STATEMENT_MAX
 
 from . import present
-from .schemas import MAX_ID, MAX_PAGE, STORABLE, ApplicationId, ErrorOut, EvidenceOut
+from .review_queue import Cell
+from .schemas import MAX_ID, MAX_PAGE, STORABLE, ApplicationId, ErrorOut, EvidenceOut, Text20
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ EvidenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="材料编号")]
 Statement = Annotated[str, StringConstraints(max_length=STATEMENT_MAX), STORABLE]
 Reason = Annotated[str, StringConstraints(max_length=REASON_MAX), STORABLE]
 KindCode = Literal[KINDS]  # type: ignore[valid-type]
+# A changed value: as a reviewer's correction gives it (jifen.review.corrections).
+AnswerValue = (
+    bool | Text20 | Annotated[list[dict[Text20, Cell]], Field(max_length=MAX_ROWS)] | None
+)
 
 router = Router(tags=["初核结果与复查"])
 
@@ -182,7 +188,12 @@ class AnswerIn(Schema):
 
     outcome: Literal["upheld", "changed"] = Field(..., description="upheld 维持 / changed 变更")
     reason: Reason = Field(..., description="答复理由（申请人可见）")
-    value: Any = Field(None, description="变更后的核验值（changed 时必填，格式同申报值）")
+    value: AnswerValue = Field(None, description=(
+        "变更后的核验认定（changed 时必填），格式同核验更正（POST /api/review/items/{item_id}"
+        "/correct）：居住证、刑事犯罪记录为 true/false；其他事项为若干行，每行一个对象，列与部门"
+        '数据文件相同（不含 id_number），如住所 [{"kind": "owned", "from": "2016-01", '
+        '"to": "2021-12", "district": "通州区"}]'
+    ))
 
 
 # --- presenting -------------------------------------------------------------------------------

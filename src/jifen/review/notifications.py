@@ -1,41 +1,28 @@
-"""What the applicant is told in the message centre (站内消息) about their verification.
+"""What the applicant is told in the message centre (站内消息, ``jifen.inbox``) about their
+verification: the first result, a changed result, a re-check's answer.
 
 Called inside the transaction of the change they report: a message is written with it or not
-at all. ``jifen.inbox`` is the message centre.
-
-INTEGRATOR: jifen.inbox is built in branch issue8-inbox. Until it is merged ``_inbox()`` finds
-nothing and no message is sent; once it is on main, import ``jifen.inbox.services`` at module
-level instead and delete ``_inbox`` (tests/review/test_results_notifications.py then runs).
+at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
 from django.urls import reverse
 
 from jifen.accounts.models import User
 from jifen.applications.models import Application
+from jifen.inbox.models import Category
+from jifen.inbox.services import notify, notify_many
 
 from .kinds import KIND_NAMES
 from .models import Dispute, FirstResult
 
-RESULT_CATEGORY = "result"  # jifen.inbox.models.Category.RESULT
-RECHECK_CATEGORY = "recheck"  # jifen.inbox.models.Category.RECHECK
-
 SUBJECT_OUT = "您的积分初核结果已发布"
 SUBJECT_UPDATED = "您的积分初核结果已更新"
 SUBJECT_ANSWERED = "您的复查申请已答复"
-
-
-def _inbox() -> ModuleType | None:
-    try:
-        from jifen.inbox import services
-    except ImportError:  # not merged yet (see the module's note)
-        return None
-    return services
 
 
 def result_link(year: int) -> str:
@@ -53,9 +40,8 @@ def result_out(results: Sequence[FirstResult]) -> int:
     ``recheck_answered``, which tells the answer with the score. One message per applicant,
     sent in a few bulk writes (a comparison can complete thousands of applications at once).
     Returns how many were sent."""
-    inbox = _inbox()
     fresh = [r for r in results if not r.after_recheck]
-    if inbox is None or not fresh:
+    if not fresh:
         return 0
     ids = [r.application_id for r in fresh]
     made = {r.pk for r in fresh}
@@ -81,21 +67,17 @@ def result_out(results: Sequence[FirstResult]) -> int:
             subject = SUBJECT_OUT
             body = (f"您{year}年度积分落户申报的各项信息已完成部门核验，初核结果已发布。"
                     "请查看各项指标的申报值、核验值和依据；如有异议，可在复查申请期内申请复查。")
-        sent += inbox.notify_many(
+        sent += notify_many(
             recipients=recipients, subject=subject, body=body, link=result_link(year),
-            category=RESULT_CATEGORY,
+            category=Category.RESULT,
         )
     return sent
 
 
 def recheck_answered(dispute: Dispute, result: FirstResult | None = None,
-                     previous: FirstResult | None = None) -> bool:
+                     previous: FirstResult | None = None) -> None:
     """Tell the applicant the department's answer to one disputed item, with the score after
-    it (``result``: the result the answer made, ``previous``: the one before). Whether a
-    message was sent."""
-    inbox = _inbox()
-    if inbox is None:
-        return False
+    it (``result``: the result the answer made, ``previous``: the one before)."""
     app = dispute.item.application
     kind = KIND_NAMES[dispute.item.kind]
     lines = [
@@ -108,8 +90,7 @@ def recheck_answered(dispute: Dispute, result: FirstResult | None = None,
         )
     elif result is not None:
         lines.append(f"复查后您的初核总分为 {_points(result.total)} 分。")
-    inbox.notify(
+    notify(
         recipient=app.applicant.user, subject=SUBJECT_ANSWERED, body="\n".join(lines),
-        link=result_link(app.round.year), category=RECHECK_CATEGORY,
+        link=result_link(app.round.year), category=Category.RECHECK,
     )
-    return True

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from jifen.accounts.models import User
 from jifen.applications.models import Application, Evidence
-from jifen.applications.selectors import profile_of
 from jifen.applications.services import store_evidence
 from jifen.audit import redact
 from jifen.audit.services import record_event
@@ -35,8 +34,11 @@ from jifen.core.errors import (
 )
 from jifen.core.roles import Department, Role
 from jifen.rounds.models import Round
+from jifen.rules import load_rule_set
 
 from . import ledger, notifications, records
+from .corrections import BOOLEAN_KINDS, parse_correction
+from .decisions import check_verified_profile
 from .kinds import KIND_NAMES, KINDS
 from .models import (
     Action,
@@ -48,7 +50,6 @@ from .models import (
     VerificationItem,
 )
 from .results import newest_result, score_completed
-from .values import checked_value
 
 # Evidence files of a re-check: section "recheck", item_id the dispute's id.
 EVIDENCE_SECTION = "recheck"
@@ -364,8 +365,9 @@ def dispute_answer(
 ) -> Dispute:
     """The owning department's answer. ``upheld``: the verified value stays (ledger action
     ``uphold``); ``changed``: ``value`` becomes the verified value (action ``correct``, source
-    ``onsite`` when the service window saw the originals, else ``recheck``). The application
-    is scored again and the applicant told the answer and the score."""
+    ``onsite`` when the service window saw the originals, else ``recheck``) — given as a
+    reviewer's correction is (``corrections.parse_correction``: the kind's rows, or yes/no).
+    The application is scored again and the applicant told the answer and the score."""
     dispute, item = _staff_dispute(actor, dispute_id)
     _owning_department(actor, item, "答复复查")
     _waiting_for_department(item)
@@ -387,8 +389,11 @@ def dispute_answer(
     else:
         if value is None:
             raise InvalidInput("变更核验结果时请填写变更后的核验值", field="value")
-        profile = before.profile if before is not None else profile_of(app)
-        new_value = checked_value(item.kind, value, profile=profile, rule_set=app.round.rule_set)
+        # The same checks as a reviewer's correction (the department files' row checks and
+        # the engine's), the same shape: the kind's rows, or yes/no.
+        new_value = parse_correction(item.kind, value, load_rule_set(app.round.rule_set))
+        if item.kind not in BOOLEAN_KINDS:
+            check_verified_profile(item, new_value)
         if records.same(item.kind, new_value, current.value):
             raise InvalidInput(
                 "变更后的核验值与原核验值相同；如不变更，请选择维持原核验结果", field="value"

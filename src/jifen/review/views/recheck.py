@@ -8,7 +8,6 @@ show (NotFound, NotPermitted) becomes the 404/403 page in ServiceErrorMiddleware
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -24,12 +23,15 @@ from jifen.applications.views.evidence import attachment_disposition
 from jifen.core.errors import SHOWN_ON_PAGE
 from jifen.core.forms import apply_service_error
 from jifen.core.roles import Department, Role
+from jifen.rules import load_rule_set
 from jifen.web.access import role_required
 
 from .. import recheck, selectors_recheck
+from ..corrections import BOOLEAN_KINDS, value_rows
 from ..forms_recheck import AnswerForm, OnsiteForm, OnsiteRecordForm
 from ..kinds import KIND_SECTION
-from ..models import RecheckState
+from ..models import Outcome, RecheckState
+from .queue import posted_rows, value_editor
 
 PAGE_SIZE = 50
 
@@ -57,6 +59,8 @@ def recheck_list(request: HttpRequest) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, dispute_id: int, *, status: int = 200,
+                   rows: list[dict[str, str]] | None = None, choice: str | None = None,
+                   value_errors: dict[str, str] | None = None, alert: str = "",
                    **forms: Any) -> HttpResponse:
     user = request.user
     dispute = selectors_recheck.dispute_for(user, dispute_id)
@@ -68,9 +72,13 @@ def _render_detail(request: HttpRequest, dispute_id: int, *, status: int = 200,
     app_services.record_declaration_view(
         actor=user, app=item.application, sections=[KIND_SECTION[detail.kind]],
     )
-    answer = forms.get("answer_form") or AnswerForm(initial={
-        "value_json": json.dumps(detail.verified, ensure_ascii=False, indent=1),
-    })
+    boolean = item.kind in BOOLEAN_KINDS
+    # A change usually adopts what the applicant declared: the editor starts from it.
+    if rows is None and not boolean:
+        rows = value_rows(item.kind, detail.declared)
+    if choice is None and boolean:
+        choice = "true" if detail.declared else "false"
+    rule_set = load_rule_set(item.application.round.rule_set)
     return render(request, "review/recheck_detail.html", {
         "detail": detail,
         "dispute": dispute,
@@ -82,8 +90,13 @@ def _render_detail(request: HttpRequest, dispute_id: int, *, status: int = 200,
         "can_record_onsite": window and item.recheck == RecheckState.ONSITE,
         "onsite_form": forms.get("onsite_form") or OnsiteForm(),
         "onsite_record_form": forms.get("onsite_record_form") or OnsiteRecordForm(),
-        "answer_form": answer,
-        "active_form": forms.get("active", ""),
+        "answer_form": forms.get("answer_form") or AnswerForm(),
+        "boolean": boolean,
+        "choice": choice,
+        "editor": None if boolean else value_editor(item.kind, rule_set, rows or [],
+                                                    value_errors),
+        "value_errors": [m for f, m in (value_errors or {}).items() if f == "value"],
+        "answer_alert": alert,
     }, status=status)
 
 
@@ -133,23 +146,32 @@ def recheck_onsite_record(request: HttpRequest, dispute_id: int) -> HttpResponse
 @require_POST
 @reviewer_page
 def recheck_answer(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    dispute = selectors_recheck.dispute_for(request.user, dispute_id)
     form = AnswerForm(request.POST)
+    boolean = dispute.item.kind in BOOLEAN_KINDS
+    choice = request.POST.get("choice", "") if boolean else None
+    rows = None if boolean else posted_rows(dispute.item.kind, request.POST)
+    changed = request.POST.get("outcome") == Outcome.CHANGED
     if form.is_valid():
-        dispute = selectors_recheck.dispute_for(request.user, dispute_id)
-        declared = selectors_recheck.declared_value(dispute)
         try:
             recheck.dispute_answer(
                 actor=request.user, dispute_id=dispute_id,
                 outcome=form.cleaned_data["outcome"], reason=form.cleaned_data["reason"],
-                value=form.value(declared),
+                value=(choice if boolean else rows) if changed else None,
             )
         except SHOWN_ON_PAGE as exc:
-            apply_service_error(form, exc)
+            value_errors = {e.field: e.message for e in exc.errors
+                            if e.field.startswith("value")}
+            for err in exc.errors:
+                if not err.field.startswith("value"):
+                    form.add_error(err.field if err.field in form.fields else None, err.message)
             return _render_detail(request, dispute_id, status=exc.status, answer_form=form,
-                                  active="answer")
+                                  rows=rows, choice=choice, value_errors=value_errors,
+                                  alert=exc.message)
         messages.success(request, "已答复复查申请，申请人将收到站内消息。")
         return redirect("review:recheck_detail", dispute_id)
-    return _render_detail(request, dispute_id, status=422, answer_form=form, active="answer")
+    return _render_detail(request, dispute_id, status=422, answer_form=form, rows=rows,
+                          choice=choice)
 
 
 @require_safe
