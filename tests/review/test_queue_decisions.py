@@ -174,11 +174,11 @@ def test_correct_of_a_yes_no_kind_and_of_codes(app) -> None:
 def test_the_verified_profile_is_checked_by_the_rules_engine(app) -> None:
     # The last guard before scoring (the row checks catch all this first): what the engine
     # refuses is named by the row it is in.
-    from jifen.review.decisions import _check_verified_profile
+    from jifen.review.decisions import check_verified_profile
 
     item = item_of(app, "employment")
     with pytest.raises(InvalidInput) as exc:
-        _check_verified_profile(item, [{"from": "2008-07", "to": "2008-01", "district": "通州区"}])
+        check_verified_profile(item, [{"from": "2008-07", "to": "2008-01", "district": "通州区"}])
     assert exc.value.message == "更正的核验值未通过积分规则校验，请按提示修改"
     assert exc.value.errors[0].field == "value[0].from"
     assert exc.value.errors[0].message.startswith("第 1 行：")

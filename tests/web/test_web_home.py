@@ -49,16 +49,17 @@ def test_home_page_refuses_post(client: Client) -> None:
 
 
 def test_home_page_says_which_phases_are_open_today(client: Client) -> None:
-    """Only registration, declaration and the employer's review are built; the rest is marked
-    as not yet open instead of being promised."""
+    """Registration, declaration, the employer's review, the departments' verification and the
+    re-check are built; publication and settlement are marked as not yet open instead of
+    being promised."""
     html = client.get("/").content.decode()
     phases = re.findall(
         r'<li class="phase( phase-closed)?">.*?<span class="phase-name">([^<]+)</span>\s*'
         r'<span class="phase-state[^"]*">([^<]+)</span>', html, re.S)
     assert [(name, state, bool(closed)) for closed, name, state in phases] == [
         ("注册", "已开放", False), ("申报", "已开放", False), ("单位审核", "已开放", False),
-        ("部门比对", "尚未开放", True), ("复查", "尚未开放", True), ("公示", "尚未开放", True),
+        ("部门比对", "已开放", False), ("复查", "已开放", False), ("公示", "尚未开放", True),
         ("落户", "尚未开放", True),
     ]
-    assert "部门比对、复查、公示和落户尚未在本系统开放" in html
+    assert "公示和落户尚未在本系统开放" in html and "部门比对、复查、公示" not in html
     assert "全流程" not in html

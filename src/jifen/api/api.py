@@ -30,12 +30,13 @@ from . import (
     messages,
     review_compare,
     review_queue,
+    review_results,
 )
 from . import auth as auth_api
 
 DESCRIPTION = """\
 北京市积分落户管理信息系统的 JSON 接口：申请人和用人单位注册、单位关联、积分填报、自评、
-提交、撤回、单位审核与退回、证明材料、站内消息。
+提交、撤回、单位审核与退回、证明材料、站内消息、部门核验、初核结果与复查。
 
 **认证**：`POST /api/auth/token` 取得访问令牌（8小时有效），之后在请求头中发送
 `Authorization: Bearer <token>`；或使用网页登录后的会话（写操作须带 `X-CSRFToken` 请求头）。
@@ -255,6 +256,7 @@ api.add_router("", assess.router)
 api.add_router("", messages.router)
 api.add_router("", review_queue.router)
 api.add_router("", review_compare.router)
+api.add_router("", review_results.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

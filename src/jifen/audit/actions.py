@@ -60,6 +60,12 @@ ACTION_LABELS: dict[str, str] = {
     "review.compare": "数据比对完成",
     "review.compare_refused": "部门记录文件被拒绝",
     "review.compare_failed": "数据比对出错",
+    # re-checks (复查) and on-site checks (现场核验)
+    "recheck.request": "申请复查",
+    "recheck.evidence_add": "上传复查证明材料",
+    "recheck.send_onsite": "转交现场核验",
+    "recheck.onsite_record": "记录现场核验结果",
+    "recheck.answer": "答复复查",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",

@@ -120,7 +120,7 @@ def item_confirm(*, actor: User, item_id: int, reason: str = "") -> Decision:
                    value=confirm_value(item), reason=reason)
 
 
-def _check_verified_profile(item: VerificationItem, value: Any) -> None:
+def check_verified_profile(item: VerificationItem, value: Any) -> None:
     """The rules engine must be able to score the profile with ``value`` in it (the first
     result is scored from it): its problems, named by row where the row is known."""
     app = item.application
@@ -152,7 +152,7 @@ def item_correct(*, actor: User, item_id: int, value: Any, reason: str) -> Decis
     rule_set = load_rule_set(item.application.round.rule_set)
     verified = parse_correction(item.kind, value, rule_set)
     if item.kind not in BOOLEAN_KINDS:
-        _check_verified_profile(item, verified)
+        check_verified_profile(item, verified)
     return _decide(item, actor=actor, action=Action.CORRECT, audit_action=CORRECT_ACTION,
                    value=verified, reason=reason)
 

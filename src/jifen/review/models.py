@@ -263,7 +263,11 @@ class Dispute(models.Model):
     onsite_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Why the department asked the service window to see the originals.
+    onsite_reason = models.TextField("转交现场核验理由", blank=True, default="")
     onsite_note = models.TextField("现场核验意见", blank=True, default="")
+    # What the originals showed: consistent with the declaration or not (None: not yet seen).
+    onsite_consistent = models.BooleanField("原件与申报一致", null=True, blank=True)
     onsite_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -20,7 +20,7 @@ from jifen.applications.selectors import profile_of
 from jifen.rules import load_rule_set, score, to_result, validate_profile
 from jifen.rules.render_zh import explanation_zh, reasons_zh
 
-from . import records
+from . import notifications, records
 from .kinds import KINDS
 from .models import Decision, FirstResult, ItemState, VerificationItem
 
@@ -63,7 +63,10 @@ def score_completed(
     made: list[FirstResult] = []
     for chunk in _chunks(ids):
         with transaction.atomic():
-            made.extend(_score_chunk(chunk, after_recheck=after_recheck))
+            new = _score_chunk(chunk, after_recheck=after_recheck)
+            # The applicants hear of it with the result (a re-check's answer tells its own).
+            notifications.result_out(new)
+            made.extend(new)
     return made
 
 

@@ -17,6 +17,8 @@ from jifen.applications.display import describe_path
 from jifen.applications.models import LinkStatus, Status
 from jifen.audit.models import AuditEvent
 from jifen.core.roles import Department, Role
+from jifen.review.kinds import KIND_NAMES
+from jifen.review.models import Action, Outcome, RecheckState, Source
 
 CHANGE_WORDS = {"added": "已添加", "removed": "已删除", "modified": "已修改"}
 REFUSAL_REASONS = {
@@ -31,9 +33,13 @@ def _yes_no(value: Any) -> str:
     return "是" if value else "否"
 
 
+# Evidence sections that are not declaration sections (a re-check's files).
+OTHER_SECTIONS = {"recheck": "复查材料"}
+
+
 def _section(value: Any) -> str:
     section = SECTIONS_BY_KEY.get(str(value))
-    return section.title if section else str(value)
+    return section.title if section else OTHER_SECTIONS.get(str(value), str(value))
 
 
 def _text_fact(value: Any) -> str:
@@ -58,6 +64,21 @@ def _size(value: Any) -> str:
 
 def _labelled(choices: dict[str, str]) -> Callable[[Any], str]:
     return lambda value: choices.get(str(value), str(value)) if value not in (None, "") else "—"
+
+
+def _disputes(value: Any) -> str:
+    """A re-check request's items: "居住证（复查理由已填写（12 字，…），材料 1 个）"."""
+    if not isinstance(value, list):
+        return _plain(value)
+    parts = []
+    for d in value:
+        if not isinstance(d, dict):
+            parts.append(_plain(d))
+            continue
+        kind = KIND_NAMES.get(str(d.get("kind")), str(d.get("kind")))
+        parts.append(f"{kind}（复查理由{_text_fact(d.get('statement'))}，"
+                     f"材料 {d.get('files', 0)} 个）")
+    return "；".join(parts) or "—"
 
 
 # key -> (label, how its value reads). The order here is the order of the lines.
@@ -99,6 +120,19 @@ FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "seq": ("覆盖至事件序号", str),
     "hash": ("事件哈希", lambda v: f"{str(v)[:16]}…"),
     "mac": ("检查点签名", lambda v: f"{str(v)[:16]}…"),
+    # verification: re-checks and on-site checks
+    "application": ("申报记录编号", str),
+    "kind": ("核验事项", _labelled(KIND_NAMES)),
+    "recheck": ("复查状态", _labelled(dict(RecheckState.choices))),
+    "dispute": ("复查事项编号", str),
+    "disputes": ("复查事项", _disputes),
+    "consistent": ("原件与申报一致", _yes_no),
+    "note": ("现场核验意见", _text_fact),
+    "outcome": ("复查结论", _labelled(dict(Outcome.choices))),
+    "decision": ("核验决定编号", str),
+    "action": ("核验决定", _labelled(dict(Action.choices))),
+    "decision_source": ("决定来源", _labelled(dict(Source.choices))),
+    "value": ("核验值", _fingerprint),
 }
 # Keys shown by their own rules below, or not at all.
 _SPECIAL = {"status", "changes", "method", "path", "url_name", "kwargs", "count", "source",

@@ -17,15 +17,16 @@ class Phase(NamedTuple):
     open: bool  # handled by this system today; False: described, not yet built
 
 
-# The yearly round, in order (spec: beijing-rules.md, "The yearly process"). Only the first
-# three are built; the page says so rather than promising the rest.
+# The yearly round, in order (spec: beijing-rules.md, "The yearly process"). Publication and
+# settlement are not built yet; the page says so rather than promising them.
 PHASES: tuple[Phase, ...] = (
     Phase("注册", "用人单位注册取得单位注册码；申请人注册，凭注册码申请关联所在单位，经单位确认。",
           True),
     Phase("申报", "申请人逐项填报积分指标并上传证明材料，随时查看自评积分，提交单位审核。", True),
     Phase("单位审核", "用人单位审核职工的申报，退回修改或提交至审核部门。", True),
-    Phase("部门比对", "人社、住建、教委、税务、公安等部门将各项指标与本部门数据比对核验。", False),
-    Phase("复查", "申请人查看初步积分，可对有异议的指标申请复查，到区服务窗口现场核验。", False),
+    Phase("部门比对", "人社、住建、教委、税务、公安等部门将各项指标与本部门数据比对核验。", True),
+    Phase("复查", "申请人查看初核积分，可对有异议的核验事项申请复查，需要时到区服务窗口现场核验。",
+          True),
     Phase("公示", "确定最终积分，拟落户人员名单向社会公示，接受监督。", False),
     Phase("落户", "公示无异议的人员办理落户手续。", False),
 )

@@ -16,7 +16,7 @@ from .applications import (
     application_submit,
     application_withdraw,
 )
-from .evidence import evidence_add, evidence_delete
+from .evidence import evidence_add, evidence_delete, store_evidence
 from .links import link_cancel, link_confirm, link_refuse, link_request
 from .personal_data import record_declaration_view, record_personal_data_view
 
@@ -36,4 +36,5 @@ __all__ = [
     "link_request",
     "record_declaration_view",
     "record_personal_data_view",
+    "store_evidence",
 ]

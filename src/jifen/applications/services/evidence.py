@@ -19,7 +19,7 @@ from jifen.core.errors import Conflict, InvalidInput, NotFound
 
 from .. import declaration as decl
 from ..evidence_checks import EXTENSIONS, check_evidence_file, size_label
-from ..models import EDITABLE_STATUSES, Evidence
+from ..models import EDITABLE_STATUSES, Application, Evidence
 from ._access import applicant_of, check_window, lock_application, own_application
 
 
@@ -38,6 +38,18 @@ def evidence_add(
     item_id = (item_id or "").strip()
     if item_id and item_id not in decl.item_ids(app.data, section):
         raise InvalidInput("请选择已保存的填报条目", field="item_id")
+    return store_evidence(actor=actor, app=app, section=section, item_id=item_id, upload=upload,
+                          action="evidence.add", target=app)
+
+
+def store_evidence(
+    *, actor: User, app: Application, section: str, item_id: str, upload: Any, action: str,
+    target: Any, after: dict[str, Any] | None = None,
+) -> Evidence:
+    """Check ``upload`` (type, size, count, content), store it encrypted as evidence of
+    ``app`` under (``section``, ``item_id``) and record ``action`` on ``target``. The caller
+    has checked who may add it, and holds ``app`` locked. Also used by the re-check
+    (jifen.review), whose files are evidence like any other."""
     name = os.path.basename(getattr(upload, "name", "") or "")[:200]
     ext = os.path.splitext(name)[1].lower()
     size = int(getattr(upload, "size", 0) or 0)
@@ -71,14 +83,15 @@ def evidence_add(
         ev.save()
         record_event(
             actor=actor,
-            action="evidence.add",
-            target=app,
+            action=action,
+            target=target,
             after={
                 "evidence": ev.pk,
                 "section": section,
                 "item": item_id,
                 **_file_facts(ev),
                 "size": size,
+                **(after or {}),
             },
         )
     except Exception:

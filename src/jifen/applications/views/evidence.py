@@ -67,7 +67,7 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9._ ()-]{1,200}$")
 
 
-def _attachment(name: str, fallback_stem: str) -> str:
+def attachment_disposition(name: str, fallback_stem: str) -> str:
     """Content-Disposition for a download: a plain ASCII ``filename`` (the name itself when it
     is plain, else ``fallback_stem`` + its extension) and the exact name as RFC 5987
     ``filename*``."""
@@ -97,7 +97,7 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
     except FileNotFoundError as exc:
         raise Http404("文件不存在") from exc
     response = FileResponse(handle, content_type=ev.content_type)
-    response["Content-Disposition"] = _attachment(ev.original_name, f"evidence-{ev.pk}")
+    response["Content-Disposition"] = attachment_disposition(ev.original_name, f"evidence-{ev.pk}")
     response["Content-Length"] = str(ev.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -185,7 +185,7 @@ class ReasonForm(forms.Form):
 _ROW_FIELD = re.compile(r"^rows-([0-9]{1,3})-([a-z_]+)$")
 
 
-def _posted_rows(kind: str, data: QueryDict) -> list[dict[str, str]]:
+def posted_rows(kind: str, data: QueryDict) -> list[dict[str, str]]:
     """The editor's rows as posted (``rows-<i>-<column>``), in their order on the page; a row
     whose 删除 box is ticked, and a wholly empty one, is left out."""
     rows: dict[int, dict[str, str]] = {}
@@ -201,7 +201,7 @@ def _posted_rows(kind: str, data: QueryDict) -> list[dict[str, str]]:
     return [row for row in kept if not blank_row(row, kind)]
 
 
-def _editor(kind: str, rule_set: Any, rows: list[dict[str, str]],
+def value_editor(kind: str, rule_set: Any, rows: list[dict[str, str]],
             errors: dict[str, str] | None = None) -> dict[str, Any]:
     """What the value editor renders: its columns (with their choices) and rows, each cell
     with what is in it and its error."""
@@ -277,7 +277,7 @@ def _item_page(
         "reject_form": forms_.get("reject") or ReasonForm(prefix="reject"),
         "boolean": item.kind in BOOLEAN_KINDS,
         "choice": choice,
-        "editor": None if item.kind in BOOLEAN_KINDS else _editor(
+        "editor": None if item.kind in BOOLEAN_KINDS else value_editor(
             item.kind, rule_set, rows, value_errors),
         "value_errors": [m for f, m in (value_errors or {}).items() if f == "value"],
         "failed": failed,
@@ -336,7 +336,7 @@ def correct(request: HttpRequest, item_id: int) -> HttpResponse:
     form = ReasonForm(request.POST, prefix="correct")
     boolean = target.kind in BOOLEAN_KINDS
     choice = request.POST.get("choice", "") if boolean else None
-    rows = None if boolean else _posted_rows(target.kind, request.POST)
+    rows = None if boolean else posted_rows(target.kind, request.POST)
     try:
         decisions.item_correct(actor=request.user, item_id=item_id,
                                value=choice if boolean else rows, reason=_reason(form))
