@@ -89,14 +89,24 @@ def test_the_verification_scene_has_queues_results_and_differences():
     compared, late = 12, 4  # the test settings' DEMO_VERIFICATION_SIZE
     done = Application.objects.filter(applicant__user__username="demo-done").get()
     assert ComparisonRun.objects.filter(state="done").count() == 11
-    # Every compared application (the demo's own employer-submitted one too) has its result.
-    assert FirstResult.objects.values("application").distinct().count() == compared + 1
+    # Every compared application (the demo's own employer-submitted one too) has its result,
+    # and so has the late one the reviewers decided by hand.
+    assert FirstResult.objects.order_by().values("application").distinct().count() == (
+        compared + 2
+    )
     assert FirstResult.objects.filter(application=done).exists()
     # The department's tax records of demo-done differ from its declaration.
     assert VerificationItem.objects.get(application=done, kind="tax").state == ItemState.DIFFERENT
+    # The late applications wait for reviewers, but the first of them was decided by hand.
     waiting = VerificationItem.objects.filter(state=ItemState.WAITING)
-    assert waiting.count() == late * 11
+    assert waiting.count() == (late - 1) * 11
+    assert VerificationItem.objects.filter(state=ItemState.REJECTED, kind="housing").exists()
     assert Round.objects.get().recheck_open()
+    from jifen.review.models import Dispute
+
+    outcomes = sorted(Dispute.objects.values_list("outcome", flat=True))
+    assert outcomes == ["", "", "changed", "upheld"]
+    assert Dispute.objects.filter(onsite_at__isnull=False, outcome="").count() == 1
 
 
 def test_every_account_exists_with_its_role_and_the_demo_password():
@@ -217,6 +227,15 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         # The verification scene: two imports (compared, then later) and eleven comparisons.
         "applications.import": 2,
         "review.compare": 11,
+        # Reviewers at work: the matched tax items in bulk, one late application by hand (ten
+        # kinds confirmed, its housing rejected), and four re-checks at every step.
+        "review.bulk_confirm": 1,
+        "review.confirm": 10,
+        "review.reject": 1,
+        "recheck.request": 4,
+        "recheck.answer": 2,
+        "recheck.send_onsite": 1,
+        "recheck.onsite_record": 1,
         "application.save": 3 + 3 * 9,
         "application.submit": 3,
         "application.return": 1,

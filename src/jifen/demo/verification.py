@@ -27,7 +27,16 @@ from jifen.applications.selectors import profile_of
 from jifen.applications.services.imports import import_applications
 from jifen.review import records
 from jifen.review.comparisons import run_comparison, start_run
+from jifen.review.corrections import value_rows
+from jifen.review.decisions import item_confirm, item_reject, items_bulk_confirm
 from jifen.review.kinds import KIND_DEPARTMENT, KINDS
+from jifen.review.models import ItemState, VerificationItem
+from jifen.review.recheck import (
+    dispute_answer,
+    dispute_onsite_record,
+    dispute_send_onsite,
+    recheck_request,
+)
 from jifen.review.record_files import KIND_COLUMNS
 from jifen.review.sources import FileSource
 from jifen.rounds.models import Round
@@ -37,6 +46,8 @@ from jifen.synth import generate, write_profiles
 # (waiting for reviewers); the test settings make it smaller.
 DEFAULT_SIZE = (360, 40)
 _SEED = 20261130
+# The first four imported applications: their employment records differ, and they dispute it.
+_RECHECKED = range(1, 5)
 
 Say = Callable[[str], None]
 
@@ -124,14 +135,17 @@ def _rows(kind: str, id_number: str, value: Any) -> list[list[str]]:
 
 def _department_file(
     kind: str, profiles: list[dict[str, Any]], rng: Random, folder: Path,
-    *, differing: frozenset[str] = frozenset(),
+    *, differing: frozenset[str] = frozenset(), rechecked: frozenset[str] = frozenset(),
 ) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(KIND_COLUMNS[kind])
     for profile in profiles:
         value = records.declared(kind, profile)
-        if rng.random() < 0.06 or (kind == "tax" and profile["application_no"] in differing):
+        forced = (kind == "tax" and profile["application_no"] in differing) or (
+            kind == "employment" and profile["application_no"] in rechecked
+        )
+        if rng.random() < 0.06 or forced:
             value = _altered(kind, value)
         writer.writerows(_rows(kind, profile["person"]["id_number"], value))
     path = folder / f"{kind}.csv"
@@ -158,7 +172,10 @@ def load_verification(rnd: Round, *, bureau: User, say: Say) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for kind in KINDS:
             reviewer = User.objects.get(username=f"demo-reviewer-{KIND_DEPARTMENT[kind]}")
-            path = _department_file(kind, compared, rng, Path(tmp), differing=differing)
+            path = _department_file(
+                kind, compared, rng, Path(tmp), differing=differing,
+                rechecked=frozenset(_number(rnd.year, n) for n in _RECHECKED),
+            )
             run = start_run(round_=rnd, kind=kind, actor=reviewer, file_name=path.name,
                             size=path.stat().st_size)
             run_comparison(run, FileSource(path, kind, file_name=path.name))
@@ -171,3 +188,79 @@ def load_verification(rnd: Round, *, bureau: User, say: Say) -> None:
     Round.objects.filter(pk=rnd.pk).update(
         recheck_opens=now - timedelta(days=2), recheck_closes=now + timedelta(days=12)
     )
+    rnd.refresh_from_db()
+    _reviewers_at_work(rnd, late_count)
+    say("  reviewers' decisions: matched tax items confirmed in bulk, late items decided by hand")
+    _rechecks(rnd)
+    say("  re-checks (复查): one upheld, one changed, one after an on-site check, one waiting")
+
+
+def _reviewer(department: str) -> User:
+    return User.objects.get(username=f"demo-reviewer-{department}")
+
+
+def _reviewers_at_work(rnd: Round, late_count: int) -> None:
+    """Bulk confirmation of matched items, and a few late applications decided by hand."""
+    tax = _reviewer("tax")
+    matched = list(
+        VerificationItem.objects.filter(round=rnd, kind="tax", state=ItemState.MATCHED)
+        .order_by("id").values_list("id", flat=True)[:100]
+    )
+    items_bulk_confirm(actor=tax, item_ids=matched)
+    waiting = (
+        VerificationItem.objects.filter(round=rnd, state=ItemState.WAITING)
+        .select_related("application").order_by("application_id", "id")
+    )
+    first_late = sorted({i.application_id for i in waiting})[: max(1, late_count // 8)]
+    for item in waiting.filter(application_id__in=first_late):
+        reviewer = _reviewer(item.department)
+        if item.kind == "housing":
+            item_reject(actor=reviewer, item_id=item.pk,
+                        reason="租赁合同未在住房城乡建设部门登记备案，不予认定")
+        else:
+            item_confirm(actor=reviewer, item_id=item.pk, reason="经核对部门业务系统，与申报一致")
+
+
+def _rechecks(rnd: Round) -> None:
+    """Four applicants dispute a kind whose records differed from their declaration."""
+    different = (
+        VerificationItem.objects.filter(
+            round=rnd, state=ItemState.DIFFERENT, recheck="", kind="employment",
+            application__number__in=[_number(rnd.year, n) for n in _RECHECKED],
+        )
+        .select_related("application__applicant__user").order_by("application__number")
+    )
+    chosen: list[VerificationItem] = []
+    for item in different:
+        if all(c.application_id != item.application_id for c in chosen):
+            chosen.append(item)
+        if len(chosen) == 4:
+            break
+    statements = (
+        "本人缴费记录完整，部门数据有遗漏，现提交单位出具的缴费证明。",
+        "所在区填报无误，附劳动合同和单位营业执照复印件。",
+        "学历证书原件可到服务窗口核验。",
+        "纳税金额以完税证明为准，请重新核对。",
+    )
+    disputes = []
+    for item, statement in zip(chosen, statements, strict=False):
+        request = recheck_request(
+            actor=item.application.applicant.user, application_id=item.application_id,
+            disputes=[{"kind": item.kind, "statement": statement}],
+        )
+        disputes.append((item, request.disputes.get()))
+    for n, (item, dispute) in enumerate(disputes):
+        reviewer = _reviewer(item.department)
+        if n == 0:
+            dispute_answer(actor=reviewer, dispute_id=dispute.pk, outcome="upheld",
+                           reason="经复核部门业务数据，维持原核验结果")
+        elif n == 1:
+            declared = records.declared(item.kind, profile_of(item.application))
+            dispute_answer(actor=reviewer, dispute_id=dispute.pk, outcome="changed",
+                           reason="经复核，采信申请人提交的证明材料",
+                           value=value_rows(item.kind, declared))
+        elif n == 2:
+            dispute_send_onsite(actor=reviewer, dispute_id=dispute.pk,
+                                reason="需查验证书原件")
+            dispute_onsite_record(actor=_reviewer("service_window"), dispute_id=dispute.pk,
+                                  note="已查验原件，与申报一致", consistent=True)
