@@ -49,6 +49,11 @@ ACTION_LABELS: dict[str, str] = {
     "application.employer_submit": "单位提交审核部门",
     "evidence.add": "上传证明材料",
     "evidence.delete": "删除证明材料",
+    # signals of duplicates and fraud (jifen.review.signals)
+    "signal.detect": "检测异常信号",
+    "signal.reopen": "异常信号成员变化，重新待处理",
+    "signal.dismiss": "排除异常信号",
+    "signal.confirm": "确认异常信号",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",
