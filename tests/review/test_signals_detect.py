@@ -317,7 +317,7 @@ def test_a_dismissed_signal_stays_dismissed_unless_its_members_change() -> None:
 def test_a_signal_no_longer_found_is_kept_inactive() -> None:
     rnd = a_round()
     employer = an_employer()
-    a, b = _phone_pair(rnd, employer)
+    _, b = _phone_pair(rnd, employer)
     signals.detect_signals(rnd)
     b.applicant.user.phone = "13800002222"
     b.applicant.user.save()

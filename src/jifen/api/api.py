@@ -21,7 +21,7 @@ from ninja.openapi.views import openapi_json
 from jifen.audit.refusals import audit_refusal
 from jifen.core.errors import ServiceError
 
-from . import accounts, applications, assess, evidence, links
+from . import accounts, applications, assess, evidence, links, review_signals
 from . import auth as auth_api
 
 DESCRIPTION = """\
@@ -243,6 +243,7 @@ api.add_router("", applications.router)
 api.add_router("", applications.employer_router)
 api.add_router("", evidence.router)
 api.add_router("", assess.router)
+api.add_router("", review_signals.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()
