@@ -312,6 +312,10 @@ def test_a_dismissed_signal_stays_dismissed_unless_its_members_change() -> None:
     assert event.target_id == str(signal.pk)
     assert event.before == {"signal_state": "dismissed"}
     assert event.after == {"signal_state": "open", "applications": 3}
+    again = signals.detect_signals(rnd)["same_phone"]  # nothing new: the history stays
+    assert (again["updated"], again["reopened"]) == (0, 0)
+    signal.refresh_from_db()
+    assert signal.evidence["previously"]["note"] == "夫妻共用"
 
 
 def test_a_signal_no_longer_found_is_kept_inactive() -> None:

@@ -29,7 +29,6 @@ from typing import Any
 import orjson
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     FilteredRelation,
@@ -37,7 +36,6 @@ from django.db.models import (
     Q,
     QuerySet,
     TextField,
-    When,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -182,14 +180,17 @@ def _span(record: Mapping[str, Any]) -> int:
     return ((1 << (last - first + 1)) - 1) << first
 
 
-class _JsonText(Func):
-    """The text at a path of object keys in a JSON column (``data``, "tax", "2023").
+class _Amount(Func):
+    """A yuan amount stored as text at a path of object keys in a JSON column (``data``,
+    "tax", "2023"); NULL when absent (PostgreSQL: also when not a plain number, which would
+    stop the cast; SQLite's cast never fails and reads such a text as 0, i.e. no tax).
 
     Django's key transforms read a key such as "2023" as an array index on SQLite; this names
     every step as an object key on both databases.
     """
 
-    output_field = TextField()
+    output_field = DecimalField(max_digits=16, decimal_places=2)
+    NUMBER = r"^[0-9]+(\.[0-9]+)?$"
 
     def __init__(self, expression: Any, *keys: str) -> None:
         super().__init__(expression)
@@ -197,14 +198,19 @@ class _JsonText(Func):
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = compiler.compile(self.source_expressions[0])
-        return f"({lhs} #>> %s)", (*params, list(self.keys))
+        text = f"({lhs} #>> %s)"
+        path = list(self.keys)
+        return (
+            f"(CASE WHEN {text} ~ %s THEN ({text})::numeric END)",
+            (*params, path, self.NUMBER, *params, path),
+        )
 
     def as_sqlite(
         self, compiler: Any, connection: Any, **extra: Any
     ) -> tuple[str, tuple[Any, ...]]:
         lhs, params = compiler.compile(self.source_expressions[0])
         path = "$" + "".join("." + json.dumps(k) for k in self.keys)
-        return f"JSON_EXTRACT({lhs}, %s)", (*params, path)
+        return f"CAST(JSON_EXTRACT({lhs}, %s) AS NUMERIC)", (*params, path)
 
 
 def _verified_or_declared(
@@ -382,23 +388,13 @@ def tax_band(rnd: Round) -> tuple[Decimal, Decimal]:
 def detect_tax_cluster(rnd: Round) -> list[Found]:
     low, high = tax_band(rnd)
     years = tax_years(rnd.year, load_rule_set(rnd.rule_set))
-    number_re = r"^[0-9]+(\.[0-9]+)?$"
-    amount_field = DecimalField(max_digits=16, decimal_places=2)
-    texts = {f"t{i}": _JsonText("data", "tax", y) for i, y in enumerate(years)}
-    amounts = {
-        f"a{i}": Case(
-            When(**{f"t{i}__regex": number_re}, then=Cast(f"t{i}", amount_field)),
-            default=None,
-            output_field=amount_field,
-        )
-        for i in range(len(years))
-    }
+    amounts = {f"a{i}": _Amount("data", "tax", y) for i, y in enumerate(years)}
     has_tax = Q()
     in_band = Q()
     for name in amounts:
         has_tax |= Q(**{f"{name}__gt": 0})
         in_band |= Q(**{f"{name}__gte": low, f"{name}__lt": high})
-    apps = _scope(rnd).annotate(**texts).annotate(**amounts)
+    apps = _scope(rnd).annotate(**amounts)
     clusters = {
         employer_id: (with_tax, banded)
         for employer_id, with_tax, banded in (
@@ -638,14 +634,18 @@ def _sync(
         by_key[f.key].pk: (set(), f.application_ids) for f in fresh
     }
     counts.new = len(made)
-    updated: list[Signal] = []
+    seen: list[int] = []  # found again: only its detection time changes
+    updated: list[Signal] = []  # found again with something else changed (few)
     for f in found:
         signal = existing.get(f.key)
         if signal is None:
             continue
+        seen.append(signal.pk)
         old = members.get(signal.pk, set())
         changed = old != f.application_ids
-        signal.active, signal.detected_at = True, now
+        evidence = f.evidence
+        if signal.state == SignalState.OPEN and "previously" in signal.evidence:
+            evidence = {**evidence, "previously": signal.evidence["previously"]}
         if signal.state != SignalState.OPEN and changed:
             # Someone new is in it: what was judged is no longer the whole signal.
             previous = {
@@ -660,22 +660,29 @@ def _sync(
             )
             signal.state, signal.note = SignalState.OPEN, ""
             signal.handled_by, signal.handled_at = None, None
-            f.evidence = {**f.evidence, "previously": previous}
+            evidence = {**f.evidence, "previously": previous}
             counts.reopened += 1
-        if signal.state == SignalState.OPEN:
-            if changed or signal.evidence != f.evidence or signal.summary != f.summary[:300]:
-                counts.updated += 1
-            signal.summary, signal.evidence = f.summary[:300], f.evidence
-            signal.employer_id, signal.departments = f.employer_id, _encode(f.departments)
-            if changed:
-                changes[signal.pk] = (old, f.application_ids)
-        updated.append(signal)
+        if signal.state != SignalState.OPEN:
+            continue  # handled, same members: left as it was judged
+        summary, departments = f.summary[:300], _encode(f.departments)
+        if (changed or signal.evidence != evidence or signal.summary != summary
+                or signal.employer_id != f.employer_id or signal.departments != departments):
+            counts.updated += 1
+            signal.summary, signal.evidence = summary, evidence
+            signal.employer_id, signal.departments = f.employer_id, departments
+            updated.append(signal)
+        if changed:
+            changes[signal.pk] = (old, f.application_ids)
     Signal.objects.bulk_update(
         updated,
-        ["active", "detected_at", "state", "note", "handled_by", "handled_at", "summary",
-         "evidence", "employer", "departments"],
+        ["state", "note", "handled_by", "handled_at", "summary", "evidence", "employer",
+         "departments"],
         batch_size=500,
     )
+    for start in range(0, len(seen), _BATCH):
+        Signal.objects.filter(pk__in=seen[start : start + _BATCH]).update(
+            active=True, detected_at=now
+        )
     gone = [s.pk for key, s in existing.items() if key not in {f.key for f in found} and s.active]
     for start in range(0, len(gone), _BATCH):
         Signal.objects.filter(pk__in=gone[start : start + _BATCH]).update(active=False)
