@@ -190,3 +190,11 @@ def test_the_badge_template(world) -> None:
         "signals": signal_selectors.signals_for_application(app), "number": app.number})
     assert "异常信号 2" in html and f"/review/signals/?number={app.number}&amp;state=" in html
     assert render_to_string("review/_signal_badge.html", {"signals": []}).strip() == ""
+
+
+def test_the_workbenches_lead_to_the_signals() -> None:
+    a_round()
+    for user in (make_staff(Role.BUREAU_ADMIN), make_staff(Role.REVIEWER, Department.TAX)):
+        assert 'href="/review/signals/"' in staff_client(user).get("/staff/").content.decode()
+    window = make_staff(Role.REVIEWER, Department.SERVICE_WINDOW)
+    assert "/review/signals/" not in staff_client(window).get("/staff/").content.decode()
