@@ -612,8 +612,10 @@ def _set_members(changes: dict[int, tuple[set[int], frozenset[int]]]) -> None:
 
 
 def _sync(
-    rnd: Round, kind: str, found: list[Found], *, now: datetime, actor: Any
+    rnd: Round, kind: str, found: list[Found], *, now: datetime, reopened: list[Any]
 ) -> Counts:
+    """Store what a detector found; the signals opened again are added to ``reopened``
+    (signal, before, after) for their audit events."""
     counts = Counts()
     existing = {s.key: s for s in Signal.objects.filter(round=rnd, kind=kind)}
     members = _members([s.pk for s in existing.values()])
@@ -653,11 +655,9 @@ def _sync(
                 "handled_by": signal.handled_by.username if signal.handled_by_id else "",
                 "handled_at": signal.handled_at.isoformat() if signal.handled_at else "",
             }
-            record_event(
-                actor=actor, action="signal.reopen", target=signal,
-                before={"signal_state": signal.state},
-                after={"signal_state": SignalState.OPEN, "applications": len(f.application_ids)},
-            )
+            reopened.append((signal, {"signal_state": signal.state},
+                             {"signal_state": SignalState.OPEN,
+                              "applications": len(f.application_ids)}))
             signal.state, signal.note = SignalState.OPEN, ""
             signal.handled_by, signal.handled_at = None, None
             evidence = {**f.evidence, "previously": previous}
@@ -704,8 +704,13 @@ def detect_signals(
     now = now or timezone.now()
     Round.objects.select_for_update().filter(pk=rnd.pk).first()
     out: dict[str, dict[str, int]] = {}
+    reopened: list[Any] = []
     for kind, detect in DETECTORS.items():
-        out[kind.value] = _sync(rnd, kind, detect(rnd), now=now, actor=actor).as_dict()
+        out[kind.value] = _sync(rnd, kind, detect(rnd), now=now, reopened=reopened).as_dict()
+    # The audit events last: recording one locks the log's chain until the transaction ends.
+    for signal, before, after in reopened:
+        record_event(actor=actor, action="signal.reopen", target=signal, before=before,
+                     after=after)
     record_event(
         actor=actor, action="signal.detect", target=rnd,
         after={"year": rnd.year, "new_signals": sum(c["new"] for c in out.values()),
