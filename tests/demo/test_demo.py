@@ -227,6 +227,7 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         # The verification scene: two imports (compared, then later) and eleven comparisons.
         "applications.import": 2,
         "review.compare": 11,
+        "signal.detect": 11,  # after each comparison
         # Reviewers at work: the matched tax items in bulk, one late application by hand (ten
         # kinds confirmed, its housing rejected), and four re-checks at every step.
         "review.bulk_confirm": 1,

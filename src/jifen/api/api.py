@@ -31,6 +31,7 @@ from . import (
     review_compare,
     review_queue,
     review_results,
+    review_signals,
 )
 from . import auth as auth_api
 
@@ -257,6 +258,7 @@ api.add_router("", messages.router)
 api.add_router("", review_queue.router)
 api.add_router("", review_compare.router)
 api.add_router("", review_results.router)
+api.add_router("", review_signals.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

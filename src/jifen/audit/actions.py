@@ -66,6 +66,11 @@ ACTION_LABELS: dict[str, str] = {
     "recheck.send_onsite": "转交现场核验",
     "recheck.onsite_record": "记录现场核验结果",
     "recheck.answer": "答复复查",
+    # signals of duplicates and fraud (jifen.review.signals)
+    "signal.detect": "检测异常信号",
+    "signal.reopen": "异常信号成员变化，重新待处理",
+    "signal.dismiss": "排除异常信号",
+    "signal.confirm": "确认异常信号",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",

@@ -61,5 +61,14 @@ def blind_index(value: str) -> str:
     return hmac.new(key, value.strip().upper().encode(), "sm3").hexdigest()
 
 
+def phone_index(phone: str) -> str:
+    """The blind index of a phone number ("" for none): its digits only, a leading +86 dropped,
+    under a prefix of its own so that it never equals an identity number's index."""
+    digits = "".join(c for c in (phone or "") if c.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return blind_index("phone:" + digits) if digits else ""
+
+
 def sm3_hex(data: bytes) -> str:
     return hashlib.new("sm3", data).hexdigest()

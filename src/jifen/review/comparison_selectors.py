@@ -27,6 +27,7 @@ STAGE_NAMES = {
     "comparing": "比对中",
     "writing": "写入结果",
     "scoring": "计算初核结果",
+    "signals": "异常信号检测",
     "done": "完成",
 }
 # The summary's counts, in the spec's order, with their Chinese names.

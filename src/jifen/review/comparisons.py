@@ -15,7 +15,7 @@ The source is behind ``sources.RecordSource`` (a file today, a department's serv
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from .kinds import KIND_DEPARTMENT, KIND_SECTION
 from .models import ComparisonRun, RunState, VerificationItem
 from .record_files import RecordFileError
 from .services import open_items
+from .signals import detect_signals
 from .sources import RecordSource
 
 CHUNK = 2000
@@ -243,23 +244,15 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
     for start in range(0, total, SCORE_CHUNK):
         made += results.score_completed(app_ids[start : start + SCORE_CHUNK])
         progress("scoring", min(start + SCORE_CHUNK, total), total)
-    after_scoring(run, made)
+    # The department's new records may raise or settle signals (never a score by themselves).
+    progress("signals", total, total, force=True)
+    detect_signals(run.round)
     ComparisonRun.objects.filter(pk=run.pk).update(
         state=RunState.DONE, stage="done", done=total, total=total,
         progress_at=timezone.now(), finished_at=timezone.now(),
     )
     run.refresh_from_db()
     return run
-
-
-# Called with the new first results once a comparison's applications are scored (the message
-# centre tells their applicants; the signals are looked for again).
-AFTER_SCORING: list[Callable[[ComparisonRun, list[Any]], None]] = []
-
-
-def after_scoring(run: ComparisonRun, made: list[Any]) -> None:
-    for hook in AFTER_SCORING:
-        hook(run, made)
 
 
 def summary_of(run: ComparisonRun) -> dict[str, Any]:

@@ -316,12 +316,18 @@ class Signal(models.Model):
     applications = models.ManyToManyField("applications.Application", related_name="signals")
     summary = models.CharField(max_length=300)
     evidence = models.JSONField(default=dict)
+    # The verifying departments the signal concerns, as "|tax|police|" (a list that filters the
+    # same on SQLite and PostgreSQL): their reviewers see it.
+    departments = models.CharField(max_length=200, blank=True, default="")
     state = models.CharField(max_length=20, choices=SignalState.choices, default=SignalState.OPEN)
     note = models.TextField(blank=True, default="")
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     handled_at = models.DateTimeField(null=True, blank=True)
+    # False when the newest detection no longer found it (kept: it may have been handled).
+    active = models.BooleanField(default=True)
+    detected_at = models.DateTimeField(null=True, blank=True)  # the newest detection finding it
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -330,3 +336,13 @@ class Signal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "kind", "key"], name="one_signal_per_key"),
         ]
+        indexes = [
+            models.Index(fields=["round", "state", "kind"], name="signal_round_state_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"异常信号 #{self.pk}（{self.get_kind_display()}）"
+
+    @property
+    def department_list(self) -> list[str]:
+        return [d for d in self.departments.split("|") if d]

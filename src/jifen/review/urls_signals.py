@@ -1,5 +1,11 @@
 """URLs of the signals pages (included by jifen.review.urls)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import signals
+
+urlpatterns = [
+    path("", signals.signal_list, name="signals"),
+    path("<int:signal_id>/", signals.signal_detail, name="signal"),
+    path("<int:signal_id>/<slug:action>/", signals.signal_handle, name="signal_handle"),
+]

@@ -118,6 +118,11 @@ FIELDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "closes": ("申报截止", str),
     "checkpoint": ("检查点", lambda v: f"第 {v} 个"),
     "seq": ("覆盖至事件序号", str),
+    "signal_state": ("信号状态", _labelled({"open": "待处理", "dismissed": "已排除",
+                                           "confirmed": "已确认异常"})),
+    "applications": ("涉及申报数", str),
+    "new_signals": ("新发现信号", str),
+    "open_signals": ("待处理信号", str),
     "hash": ("事件哈希", lambda v: f"{str(v)[:16]}…"),
     "mac": ("检查点签名", lambda v: f"{str(v)[:16]}…"),
     # verification: re-checks and on-site checks

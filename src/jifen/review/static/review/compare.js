@@ -13,7 +13,7 @@
   var stage = document.getElementById("progress-stage");
   var count = document.getElementById("progress-count");
   var percent = document.getElementById("progress-percent");
-  var order = ["reading", "comparing", "writing", "scoring", "done"];
+  var order = ["reading", "comparing", "writing", "scoring", "signals", "done"];
   var steps = box.querySelectorAll("[data-stage]");
 
   function showSteps(current) {
