@@ -86,5 +86,5 @@ def test_the_command_refuses_while_a_comparison_of_the_kind_runs(tmp_path):
     start_run(round_=Round.objects.get(), kind="permits")
     path = tmp_path / "p.xlsx"
     path.write_bytes(xlsx_bytes(["id_number"], []))
-    with pytest.raises(CommandError, match="a comparison of permits is running for 2026"):
+    with pytest.raises(CommandError, match="2026 年度的居住证数据比对正在进行中"):
         call_command("compare_records", "--year", "2026", "--kind", "permits", str(path))

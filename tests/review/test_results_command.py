@@ -116,4 +116,4 @@ def test_an_empty_round_prints_nothing() -> None:
 def test_a_missing_round_exits_1() -> None:
     with pytest.raises(CommandError) as exc:
         run("--year", "2031")
-    assert exc.value.returncode == 1 and str(exc.value) == "no round for year 2031"
+    assert exc.value.returncode == 1 and str(exc.value) == "没有 2031 年度的积分落户年度"

@@ -134,5 +134,5 @@ def test_the_command_prints_its_counts_as_json_on_the_last_line() -> None:
 
 
 def test_the_command_refuses_an_unknown_year() -> None:
-    with pytest.raises(CommandError, match="no round 2031"):
+    with pytest.raises(CommandError, match="没有 2031 年度的积分落户年度"):
         call_command("detect_signals", "--year", "2031", stdout=StringIO())

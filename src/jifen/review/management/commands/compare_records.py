@@ -43,20 +43,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"file not found: {path}")
+            raise CommandError(f"找不到文件：{path}")
         rnd = Round.objects.filter(year=options["year"]).first()
         if rnd is None:
-            raise CommandError(f"no round for the year {options['year']}")
+            raise CommandError(f"没有 {options['year']} 年度的积分落户年度")
         try:
             run = start_run(
                 round_=rnd, kind=options["kind"], file_name=path.name, sha256=_sha256(path),
                 size=path.stat().st_size,
             )
         except Conflict as exc:
-            raise CommandError(
-                f"a comparison of {options['kind']} is running for {rnd.year} "
-                f"({exc.message})"
-            ) from exc
+            raise CommandError(exc.message) from exc
         try:
             run = run_comparison(run, FileSource(path, options["kind"], file_name=path.name))
         except RecordFileError as exc:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         rnd = Round.objects.filter(year=options["year"]).first()
         if rnd is None:
-            raise CommandError(f"no round {options['year']}")
+            raise CommandError(f"没有 {options['year']} 年度的积分落户年度")
         started = time.monotonic()
         counts = detect_signals(rnd)
         seconds = round(time.monotonic() - started, 2)

@@ -67,7 +67,7 @@ class Command(BaseCommand):
         year = options["year"]
         rnd = Round.objects.filter(year=year).first()
         if rnd is None:
-            raise CommandError(f"no round for year {year}", returncode=1)
+            raise CommandError(f"没有 {year} 年度的积分落户年度", returncode=1)
         out = self.stdout
         for number, result in newest_results(rnd):
             out.write(orjson.dumps(line_of(number, result)).decode())
