@@ -131,13 +131,18 @@ def append_comparisons(
     _follow_new_decisions(entries, comparison_id=comparison_id, floor=floor, now=now)
 
 
+def update_from_supported() -> bool:
+    """PostgreSQL, and SQLite from 3.33, know ``UPDATE … FROM``."""
+    return connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)
+    )
+
+
 def _follow_new_decisions(
     entries: Sequence[ComparedItem], *, comparison_id: int, floor: int, now: datetime
 ) -> None:
     """Each compared item's state, outcome and latest decision from its new ledger row."""
-    if connection.vendor == "postgresql" or (
-        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)
-    ):
+    if update_from_supported():
         qn = connection.ops.quote_name
         items, decisions = VerificationItem._meta.db_table, Decision._meta.db_table
         with connection.cursor() as cursor:
