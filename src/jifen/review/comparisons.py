@@ -239,11 +239,11 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
         )
     del entries
     progress("scoring", 0, total, force=True)
-    made = []
     for start in range(0, total, SCORE_CHUNK):
-        made += results.score_completed(app_ids[start : start + SCORE_CHUNK])
+        made = results.score_completed(app_ids[start : start + SCORE_CHUNK])
+        if made:
+            after_scoring(run, made)
         progress("scoring", min(start + SCORE_CHUNK, total), total)
-    after_scoring(run, made)
     ComparisonRun.objects.filter(pk=run.pk).update(
         state=RunState.DONE, stage="done", done=total, total=total,
         progress_at=timezone.now(), finished_at=timezone.now(),
@@ -252,8 +252,10 @@ def run_comparison(run: ComparisonRun, source: RecordSource) -> ComparisonRun:
     return run
 
 
-# Called with the new first results once a comparison's applications are scored (the message
-# centre tells their applicants; the signals are looked for again).
+# Called with the new first results as a comparison's applications are scored (the message
+# centre tells their applicants; the signals are looked for again): once per batch of at most
+# SCORE_CHUNK results, never with all of them at once (the last kind of a round completes every
+# application, and 100,000s of results with their explanations would not fit in memory).
 AFTER_SCORING: list[Callable[[ComparisonRun, list[Any]], None]] = []
 
 

@@ -1,17 +1,19 @@
-"""The comparison's bulk writes (ledger.append_comparisons): rows as the ORM would write them,
-the items following their newest comparison row, in one call or in batches, with and without
-SQLite's UPDATE ... FROM."""
+"""The comparison service: its bulk writes (ledger.append_comparisons: rows as the ORM would
+write them, the items following their newest comparison row, in one call or in batches, with
+and without SQLite's UPDATE ... FROM) and the hooks called with each batch of new results."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import timezone
 
-from jifen.review import ledger
-from jifen.review.comparisons import start_run
-from jifen.review.models import Action, Decision, ItemState, VerificationItem
+from jifen.review import comparisons, ledger, records
+from jifen.review.comparisons import run_comparison, start_run
+from jifen.review.kinds import KINDS
+from jifen.review.models import Action, Decision, FirstResult, ItemState, VerificationItem
+from jifen.review.sources import FileSource
 from jifen.rounds.models import Round
-from tests.review.compare_helpers import two_submitted
+from tests.review.compare_helpers import csv_bytes, two_submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +60,26 @@ def test_comparison_rows_and_the_items_that_follow_them(monkeypatch, update_from
     # Other kinds of the same applications are untouched.
     assert set(VerificationItem.objects.exclude(kind="housing").values_list(
         "state", flat=True)) == {ItemState.WAITING}
+
+
+def test_the_hooks_get_each_batch_of_new_first_results(monkeypatch, tmp_path):
+    a, b = two_submitted()
+    rnd = Round.objects.get()
+    # Every kind but permits decided already (nothing on record).
+    for item in VerificationItem.objects.exclude(kind="permits"):
+        ledger.append(item, action=Action.CONFIRM, source="reviewer",
+                      value=records.empty(item.kind))
+    calls = []
+    monkeypatch.setattr(comparisons, "SCORE_CHUNK", 1)
+    monkeypatch.setattr(comparisons, "AFTER_SCORING",
+                        [lambda run, made: calls.append((run.pk, list(made)))])
+    path = tmp_path / "permits.csv"
+    path.write_bytes(csv_bytes(["id_number"], [[a.applicant.id_number]]))
+    run = run_comparison(start_run(round_=rnd, kind="permits"), FileSource(path, "permits"))
+    assert run.state == "done" and run.stage == "done"
+    assert [(pk, [r.application_id for r in made]) for pk, made in calls] == [
+        (run.pk, [a.pk]), (run.pk, [b.pk])
+    ]
+    assert FirstResult.objects.count() == 2 and len(KINDS) == 11
+    # b holds no permit on record: not eligible.
+    assert FirstResult.objects.get(application=b).eligible is False
