@@ -505,6 +505,7 @@ def main() -> None:
                         help="cProfile the comparison (bench/out/compare-<db>.prof), top 30")
     parser.add_argument("--rebuild", action="store_true", help="build the fixtures again")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     path = records_file(args.applications, args.rows, args.seed)
     print(f"machine: {platform.node()} · {os.cpu_count()} cores · Python "
           f"{platform.python_version()}")
@@ -528,7 +529,7 @@ def main() -> None:
                 import pstats
 
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
-    print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share the 2 cores)")
+    print(f"load average at the start: {load:.1f} (other processes share the 2 cores)")
     print(header)
     for f in results:
         s = f["seconds"]
