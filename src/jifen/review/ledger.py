@@ -98,46 +98,60 @@ def append_comparisons(
 
     A comparison writes a row for every application of the round (100,000s), so both steps
     skip the ORM's model instances, which cost several times the database's own work: the
-    rows go in by ``executemany`` (each value prepared by its field, as the ORM would), and
-    the items follow in one ``UPDATE … FROM`` the new rows.
+    rows go in by PostgreSQL's ``COPY`` (a fifth of the time of single inserts there) or by
+    ``executemany`` (SQLite), each value prepared by its field as the ORM would; the items
+    follow in one ``UPDATE … FROM`` the new rows.
     """
     if not entries:
         return
     meta = Decision._meta
-    fields = [meta.get_field(name) for name in _DECISION_COLUMNS]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(meta.get_field(name).column) for name in _DECISION_COLUMNS)
     value_field = meta.get_field("value")
     created = meta.get_field("created_at").get_db_prep_save(now, connection)
     comparison_id = comparison.pk
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        connection.ops.quote_name(meta.db_table),
-        ", ".join(connection.ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+
+    def rows(batch: Sequence[ComparedItem]) -> list[tuple[Any, ...]]:
+        return [
+            (
+                e.item_id, e.application_id, kind, Action.COMPARE, "comparison", e.matched,
+                value_field.get_db_prep_save(e.value, connection), "", None, comparison_id,
+                e.latest_decision_id, created,
+            )
+            for e in batch
+        ]
+
     # Rows of this call are the ones above the ledger's highest id now (ids only grow).
     floor = Decision.objects.aggregate(top=Max("id"))["top"] or 0
     with connection.cursor() as cursor:
+        raw = cursor.cursor
         for start in range(0, len(entries), INSERT_BATCH):
-            cursor.executemany(
-                sql,
-                [
-                    (
-                        e.item_id, e.application_id, kind, Action.COMPARE, "comparison",
-                        e.matched, value_field.get_db_prep_save(e.value, connection), "",
-                        None, comparison_id, e.latest_decision_id, created,
-                    )
-                    for e in entries[start : start + INSERT_BATCH]
-                ],
-            )
+            batch = rows(entries[start : start + INSERT_BATCH])
+            if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
+                with raw.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                    for row in batch:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {qn(meta.db_table)} ({columns}) "
+                    f"VALUES ({', '.join(['%s'] * len(_DECISION_COLUMNS))})",
+                    batch,
+                )
     _follow_new_decisions(entries, comparison_id=comparison_id, floor=floor, now=now)
+
+
+def update_from_supported() -> bool:
+    """PostgreSQL, and SQLite from 3.33, know ``UPDATE … FROM``."""
+    return connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)
+    )
 
 
 def _follow_new_decisions(
     entries: Sequence[ComparedItem], *, comparison_id: int, floor: int, now: datetime
 ) -> None:
     """Each compared item's state, outcome and latest decision from its new ledger row."""
-    if connection.vendor == "postgresql" or (
-        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)
-    ):
+    if update_from_supported():
         qn = connection.ops.quote_name
         items, decisions = VerificationItem._meta.db_table, Decision._meta.db_table
         with connection.cursor() as cursor:
