@@ -62,24 +62,23 @@ def test_comparison_rows_and_the_items_that_follow_them(monkeypatch, update_from
         "state", flat=True)) == {ItemState.WAITING}
 
 
-def test_the_hooks_get_each_batch_of_new_first_results(monkeypatch, tmp_path):
+def test_the_last_kind_scores_in_batches_and_tells_each_applicant(monkeypatch, tmp_path):
+    from jifen.inbox.models import Message
+
     a, b = two_submitted()
     rnd = Round.objects.get()
     # Every kind but permits decided already (nothing on record).
     for item in VerificationItem.objects.exclude(kind="permits"):
         ledger.append(item, action=Action.CONFIRM, source="reviewer",
                       value=records.empty(item.kind))
-    calls = []
     monkeypatch.setattr(comparisons, "SCORE_CHUNK", 1)
-    monkeypatch.setattr(comparisons, "AFTER_SCORING",
-                        [lambda run, made: calls.append((run.pk, list(made)))])
     path = tmp_path / "permits.csv"
     path.write_bytes(csv_bytes(["id_number"], [[a.applicant.id_number]]))
     run = run_comparison(start_run(round_=rnd, kind="permits"), FileSource(path, "permits"))
     assert run.state == "done" and run.stage == "done"
-    assert [(pk, [r.application_id for r in made]) for pk, made in calls] == [
-        (run.pk, [a.pk]), (run.pk, [b.pk])
-    ]
+    for app in (a, b):
+        [message] = Message.objects.filter(recipient=app.applicant.user, category="result")
+        assert message.subject == "您的积分初核结果已发布"
     assert FirstResult.objects.count() == 2 and len(KINDS) == 11
     # b holds no permit on record: not eligible.
     assert FirstResult.objects.get(application=b).eligible is False

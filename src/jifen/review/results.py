@@ -9,15 +9,17 @@ new result when it changes what the profile takes; the newest result is the appl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 
+from jifen.applications import declaration as decl
 from jifen.applications.models import Application
-from jifen.applications.selectors import profile_of
 from jifen.rules import load_rule_set, score, to_result, validate_profile
+from jifen.rules.identity import check_digit
 from jifen.rules.render_zh import explanation_zh, reasons_zh
 
 from . import notifications, records
@@ -32,9 +34,32 @@ def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
         yield ids[start : start + size]
 
 
+def _stand_in_number(birth_date: date, sex: str) -> str:
+    """A well-formed identity number with the applicant's birth date and sex.
+
+    The engine reads the identity number only to check it against the birth date and sex;
+    scoring with a stand-in spares decrypting every applicant's number (a round completes
+    100,000s at once) and keeps the real one out of the stored profile.
+    """
+    first17 = f"110101{birth_date:%Y%m%d}00{'1' if sex == 'M' else '2'}"
+    return first17 + check_digit(first17)
+
+
 def verified_profile_of(app: Application, values: dict[str, Any]) -> dict[str, Any]:
-    """The application's declared profile with every decided kind's verified value."""
-    return records.verified_profile(profile_of(app), values)
+    """The application's declared profile with every decided kind's verified value (its
+    identity number a stand-in, see ``_stand_in_number``)."""
+    person = app.applicant
+    declared = decl.to_profile(
+        app.data,
+        year=app.round.year,
+        rule_set=app.round.rule_set,
+        application_no=app.number,
+        id_number=_stand_in_number(person.birth_date, person.sex),
+        name=person.name,
+        sex=person.sex,
+        birth_date=person.birth_date.isoformat(),
+    )
+    return records.verified_profile(declared, values)
 
 
 def score_verified(app: Application, profile: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +67,9 @@ def score_verified(app: Application, profile: dict[str, Any]) -> dict[str, Any]:
     rs = load_rule_set(app.round.rule_set)
     breakdown = score(validate_profile(profile, rule_set=rs.id))
     result = to_result(breakdown)
+    # Stored without the identity number: it is encrypted where it is kept (the applicant).
+    stored = {**profile, "person": {k: v for k, v in profile["person"].items()
+                                    if k != "id_number"}}
     return {
         "rule_set": rs.id,
         "rule_set_version": rs.version,
@@ -50,7 +78,7 @@ def score_verified(app: Application, profile: dict[str, Any]) -> dict[str, Any]:
         "result": result,
         "explanation_zh": explanation_zh(breakdown),
         "reasons_zh": reasons_zh(breakdown),
-        "profile": profile,
+        "profile": stored,
     }
 
 
@@ -108,7 +136,9 @@ def _score_chunk(ids: Sequence[int], *, after_recheck: bool) -> list[FirstResult
         return []
     decision_ids = [d for _, taken in todo for d in taken.values()]
     values = dict(Decision.objects.filter(id__in=decision_ids).values_list("id", "value"))
-    apps = Application.objects.select_related("round", "applicant").in_bulk(
+    apps = Application.objects.select_related("round", "applicant").defer(
+        "applicant__id_number"
+    ).in_bulk(
         [app_id for app_id, _ in todo]
     )
     out = []
