@@ -279,3 +279,24 @@ def test_the_bureau_overview(app) -> None:
     assert re.findall(r'data-count="(\w+)">(\d+)', row) == [
         ("waiting", "1"), ("decided", "1"), ("overdue", "0"), ("recheck", "0")]
     assert staff_client(reviewer(Department.TAX)).get("/review/overview/").status_code == 403
+
+
+def test_the_queue_and_the_item_show_the_signals_an_application_is_in(app) -> None:
+    from jifen.review.models import Signal
+
+    signal = Signal.objects.create(
+        round=app.round, kind="tax_cluster", key="t1", employer=app.employer,
+        summary="纳税额集中在分档线上方", departments="|tax|",
+    )
+    signal.applications.add(app)
+    tax = staff_client(reviewer(Department.TAX))
+    page = re.sub(r"<[^>]+>", "", _text(tax.get("/review/?kind=tax")))
+    assert f"{app.number} 异常信号 1" in page
+    item = item_of(app, "tax")
+    assert "异常信号 1" in _text(tax.get(f"/review/items/{item.pk}/"))
+    # Another department does not see the tax office's signal.
+    housing = staff_client(reviewer(Department.HOUSING))
+    assert "异常信号" not in _text(housing.get("/review/?kind=housing"))
+    signal.state = "dismissed"
+    signal.save()
+    assert "异常信号" not in _text(tax.get("/review/?kind=tax"))

@@ -31,6 +31,7 @@ from .. import decisions, selectors
 from ..corrections import BOOLEAN_KINDS, COLUMN_NAMES, COLUMNS, blank_row, value_rows
 from ..kinds import KIND_NAMES, kinds_of
 from ..models import ItemState
+from ..signal_selectors import signal_counts, signals_for_application
 
 PAGE_SIZE = 50
 BLANK_ROWS = 3  # empty rows of the value editor (more with JavaScript's "添加一行")
@@ -134,6 +135,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     counts = selectors.queue_counts(user, rnd)
     items = selectors.department_queue(user, rnd, **filters)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.queue_rows(page.object_list)
+    # Signals of duplicates and fraud this reviewer may see, per application of the page.
+    in_signals = signal_counts({r.item.application_id for r in rows}, user=user)
     return render(request, "review/queue.html", {
         "round": rnd,
         "department_label": Department(user.department).label if user.department else "",
@@ -141,7 +145,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "chips": _chips(request, counts),
         "page": page,
-        "rows": selectors.queue_rows(page.object_list),
+        "rows": [(row, in_signals.get(row.item.application_id, 0)) for row in rows],
         "badges": STATE_BADGES,
         "here": request.get_full_path(),
     })
@@ -283,6 +287,7 @@ def _item_page(
         "failed": failed,
         "alert": alert,
         "confirm_source": "部门记录" if detail.recorded is not None else "申报内容",
+        "signals": signals_for_application(item.application, user=request.user),
     }, status=status)
 
 
