@@ -410,11 +410,11 @@ def measure(database: str, path: Path, profile_to: str | None) -> dict[str, Any]
     sampler.join()
     stages = {stage: at for stage, at in marks if stage != "reading"}
     stages["reading"] = started
-    order = ["reading", "comparing", "writing", "scoring"]
+    order = ["reading", "comparing", "writing", "scoring", "signals"]
     seconds = {}
     for i, stage in enumerate(order):
         until = stages[order[i + 1]] if i + 1 < len(order) else stages.get("done", ended)
-        seconds[stage] = round(until - stages[stage], 2)
+        seconds[stage] = round(until - stages[stage], 2) if stage in stages else 0.0
     total = ended - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
@@ -513,6 +513,7 @@ def main() -> None:
           f"{args.rows:,} rows of {KIND} ({path.stat().st_size / 2**20:.1f} MB)"
           f"{' · the other ten kinds decided' if args.others_decided else ''}")
     header = (f"{'database':<10} {'reading':>8} {'comparing':>9} {'writing':>8} {'scoring':>8} "
+              f"{'signals':>8} "
               f"{'total':>7} {'CPU':>6} {'rows/s':>7} {'RSS before':>10} {'peak RSS':>9} "
               f"{'growth':>7}")
     results = []
@@ -534,7 +535,8 @@ def main() -> None:
     for f in results:
         s = f["seconds"]
         print(f"{f['database']:<10} {s['reading']:>8.2f} {s['comparing']:>9.2f} "
-              f"{s['writing']:>8.2f} {s['scoring']:>8.2f} {f['total']:>7.2f} {f['cpu']:>6.2f} "
+              f"{s['writing']:>8.2f} {s['scoring']:>8.2f} {s['signals']:>8.2f} "
+              f"{f['total']:>7.2f} {f['cpu']:>6.2f} "
               f"{f['rows_per_s']:>7,} {f['rss_before_mb']:>7} MB {f['peak_rss_mb']:>6} MB "
               f"{f['growth_mb']:>4} MB")
 

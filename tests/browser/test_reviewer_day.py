@@ -221,7 +221,8 @@ def test_a_reviewers_day(
     expect(staff.locator("#progress")).to_have_count(0)
     assert staff.evaluate("() => JSON.parse(sessionStorage.getItem('shown'))") == {
         "stage": "完成", "percent": "100%", "count": "2 / 2", "bar": [2, 2],
-        "current": ["完成"], "done": ["读取文件", "比对中", "写入结果", "计算初核结果"],
+        "current": ["完成"],
+        "done": ["读取文件", "比对中", "写入结果", "计算初核结果", "异常信号检测"],
     }
     counts = staff.locator("#counts")
     for name, value in [("文件记录行数", "4"), ("文件涉及人数", "3"), ("比对申报数", "2"),
