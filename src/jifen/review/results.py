@@ -45,26 +45,40 @@ def _stand_in_number(birth_date: date, sex: str) -> str:
     return first17 + check_digit(first17)
 
 
-def verified_profile_of(app: Application, values: dict[str, Any]) -> dict[str, Any]:
-    """The application's declared profile with every decided kind's verified value (its
-    identity number a stand-in, see ``_stand_in_number``)."""
-    person = app.applicant
+def _verified(
+    data: dict[str, Any], *, year: int, rule_set: str, number: str, name: str, sex: str,
+    birth_date: date, values: dict[str, Any],
+) -> dict[str, Any]:
     declared = decl.to_profile(
-        app.data,
-        year=app.round.year,
-        rule_set=app.round.rule_set,
-        application_no=app.number,
-        id_number=_stand_in_number(person.birth_date, person.sex),
-        name=person.name,
-        sex=person.sex,
-        birth_date=person.birth_date.isoformat(),
+        data,
+        year=year,
+        rule_set=rule_set,
+        application_no=number,
+        id_number=_stand_in_number(birth_date, sex),
+        name=name,
+        sex=sex,
+        birth_date=birth_date.isoformat(),
     )
     return records.verified_profile(declared, values)
 
 
+def verified_profile_of(app: Application, values: dict[str, Any]) -> dict[str, Any]:
+    """The application's declared profile with every decided kind's verified value (its
+    identity number a stand-in, see ``_stand_in_number``)."""
+    person = app.applicant
+    return _verified(
+        app.data, year=app.round.year, rule_set=app.round.rule_set, number=app.number,
+        name=person.name, sex=person.sex, birth_date=person.birth_date, values=values,
+    )
+
+
 def score_verified(app: Application, profile: dict[str, Any]) -> dict[str, Any]:
     """The fields of a FirstResult for ``profile`` scored under the round's rule set."""
-    rs = load_rule_set(app.round.rule_set)
+    return _scored(app.round.rule_set, profile)
+
+
+def _scored(rule_set: str, profile: dict[str, Any]) -> dict[str, Any]:
+    rs = load_rule_set(rule_set)
     breakdown = score(validate_profile(profile, rule_set=rs.id))
     result = to_result(breakdown)
     # Stored without the identity number: it is encrypted where it is kept (the applicant).
@@ -136,21 +150,29 @@ def _score_chunk(ids: Sequence[int], *, after_recheck: bool) -> list[FirstResult
         return []
     decision_ids = [d for _, taken in todo for d in taken.values()]
     values = dict(Decision.objects.filter(id__in=decision_ids).values_list("id", "value"))
-    apps = Application.objects.select_related("round", "applicant").defer(
-        "applicant__id_number"
-    ).in_bulk(
-        [app_id for app_id, _ in todo]
-    )
+    # Rows, not model instances: a round's last comparison scores 100,000s of applications.
+    apps = {
+        row["id"]: row
+        for row in Application.objects.filter(id__in=[app_id for app_id, _ in todo]).values(
+            "id", "number", "data", "round__year", "round__rule_set", "applicant__name",
+            "applicant__sex", "applicant__birth_date",
+        )
+    }
     out = []
     for app_id, taken in todo:
         app = apps[app_id]
-        profile = verified_profile_of(app, {k: values[d] for k, d in taken.items()})
+        profile = _verified(
+            app["data"], year=app["round__year"], rule_set=app["round__rule_set"],
+            number=app["number"], name=app["applicant__name"], sex=app["applicant__sex"],
+            birth_date=app["applicant__birth_date"],
+            values={k: values[d] for k, d in taken.items()},
+        )
         out.append(
             FirstResult(
-                application=app,
+                application_id=app_id,
                 after_recheck=after_recheck,
                 decisions=taken,
-                **score_verified(app, profile),
+                **_scored(app["round__rule_set"], profile),
             )
         )
     return FirstResult.objects.bulk_create(out)
