@@ -120,12 +120,6 @@ class Gate:
         self.held.clear()
 
 
-def problems(record: PageWatch) -> list[str]:
-    """The page's problems, but a static file whose loading the browser cancelled because the
-    journey clicked on before the page had finished loading (net::ERR_ABORTED: the favicon,
-    a script at the end of the body); every such file loads in full on other pages."""
-    aborted = re.compile(r"^failed response: net::ERR_ABORTED \S+/static/\S+$")
-    return [p for p in record.problems() if not aborted.match(p)]
 
 
 def second_submitted() -> Application:
@@ -391,4 +385,4 @@ def test_a_reviewers_day(
     assert Message.objects.filter(recipient=applicant_user).count() == 2
     assert VerificationItem.objects.get(application=app, kind="social_insurance").state == (
         "corrected")
-    assert [problems(record) for record in watches] == [[], [], []]
+    assert [record.problems() for record in watches] == [[], [], []]
