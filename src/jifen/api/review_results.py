@@ -4,7 +4,6 @@ and the answer."""
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -15,8 +14,6 @@ from pydantic import ConfigDict, StringConstraints
 
 from jifen.applications import services as app_services
 from jifen.applications.evidence_checks import limits_text
-from jifen.applications.evidence_storage import open_verified
-from jifen.core.errors import NotFound
 from jifen.review import recheck, selectors_recheck, selectors_result
 from jifen.review.corrections import MAX_ROWS
 from jifen.review.kinds import KIND_SECTION, KINDS
@@ -24,10 +21,9 @@ from jifen.review.models import Dispute
 from jifen.review.recheck import REASON_MAX, STATEMENT_MAX
 
 from . import present
+from .evidence import evidence_file_response
 from .review_queue import Cell
 from .schemas import MAX_ID, MAX_PAGE, STORABLE, ApplicationId, ErrorOut, EvidenceOut, Text20
-
-log = logging.getLogger(__name__)
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
           413: ErrorOut, 422: ErrorOut}
@@ -356,21 +352,7 @@ def dispute_evidence_upload(
 )
 def dispute_evidence_download(request: HttpRequest, evidence_id: EvidenceId) -> FileResponse:
     user = request.auth
-    ev = selectors_recheck.dispute_evidence_item(user, evidence_id)
-    try:
-        handle = open_verified(ev)
-    except FileNotFoundError as exc:
-        log.error("evidence %s: stored file %s is missing", ev.pk, ev.file.name)
-        raise NotFound("没有找到该材料文件") from exc
-    app_services.record_personal_data_view(
-        actor=user, applicant=ev.application.applicant, field=f"evidence:{ev.pk}"
-    )
-    response = FileResponse(
-        handle, as_attachment=True, filename=ev.original_name, content_type=ev.content_type
-    )
-    response["Content-Length"] = str(ev.size)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return evidence_file_response(user, selectors_recheck.dispute_evidence_item(user, evidence_id))
 
 
 # --- the departments and the service window -----------------------------------------------
