@@ -62,22 +62,8 @@ def _verified(
     return records.verified_profile(declared, values)
 
 
-def verified_profile_of(app: Application, values: dict[str, Any]) -> dict[str, Any]:
-    """The application's declared profile with every decided kind's verified value (its
-    identity number a stand-in, see ``_stand_in_number``)."""
-    person = app.applicant
-    return _verified(
-        app.data, year=app.round.year, rule_set=app.round.rule_set, number=app.number,
-        name=person.name, sex=person.sex, birth_date=person.birth_date, values=values,
-    )
-
-
-def score_verified(app: Application, profile: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a FirstResult for ``profile`` scored under the round's rule set."""
-    return _scored(app.round.rule_set, profile)
-
-
-def _scored(rule_set: str, profile: dict[str, Any]) -> dict[str, Any]:
+def score_verified(rule_set: str, profile: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a FirstResult for ``profile`` scored under ``rule_set``."""
     rs = load_rule_set(rule_set)
     breakdown = score(validate_profile(profile, rule_set=rs.id))
     result = to_result(breakdown)
@@ -172,7 +158,7 @@ def _score_chunk(ids: Sequence[int], *, after_recheck: bool) -> list[FirstResult
                 application_id=app_id,
                 after_recheck=after_recheck,
                 decisions=taken,
-                **_scored(app["round__rule_set"], profile),
+                **score_verified(app["round__rule_set"], profile),
             )
         )
     return FirstResult.objects.bulk_create(out)

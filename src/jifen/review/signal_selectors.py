@@ -55,13 +55,6 @@ def _visible(queryset: QuerySet[Signal], department: str | None) -> QuerySet[Sig
     return queryset.filter(departments__contains=f"|{department}|").filter(Exists(in_queue))
 
 
-def can_see_signals(user: User) -> bool:
-    try:
-        _department(user)
-    except NotPermitted:
-        return False
-    return True
-
 
 def signals_for(
     user: User,
