@@ -11,5 +11,6 @@ urlpatterns = [
     path("staff/", include("jifen.web.staff_urls")),
     path("review/", include("jifen.review.urls")),
     path("messages/", include("jifen.inbox.urls")),
+    path("stats/", include("jifen.stats.urls")),
     path("api/", api.urls),
 ]

@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from .profile import validate_profile
-from .ranking import RankedEntry, RankingOutcome, rank_results
+from .ranking import (
+    Candidate,
+    RankedEntry,
+    RankingOutcome,
+    RankingRule,
+    TieBreak,
+    rank,
+    rank_results,
+)
 from .ruleset import (
     INDICATORS,
     RuleSet,
@@ -27,14 +35,18 @@ __all__ = [
     "PROFILE_FORMAT",
     "RESULT_FORMAT",
     "Breakdown",
+    "Candidate",
     "Profile",
     "ProfileError",
     "RankedEntry",
     "RankingOutcome",
+    "RankingRule",
     "RuleSet",
     "RuleSetError",
+    "TieBreak",
     "available_rule_sets",
     "load_rule_set",
+    "rank",
     "rank_results",
     "rule_set_name_for_year",
     "score",

@@ -102,6 +102,7 @@ REASON_KINDS = (
     "eligibility.criminal_record",
 )
 
+
 class _Memo(dict):  # type: ignore[type-arg]
     """A memo table: ``table[key]`` computes and keeps what it lacks.
 

@@ -139,18 +139,14 @@ EN: dict[str, Callable[[Params], str]] = {
     ),
     "birth_after_cutoff": lambda p: f"{p['birth']} is after the statistics cut-off",
     "unknown_housing_kind": lambda p: f"unknown kind {p['kind']!r} (owned, rented or dormitory)",
-    "unknown_level": lambda p: (
-        f"unknown level {p['value']!r} ({', '.join(p['allowed'])} or null)"
-    ),
+    "unknown_level": lambda p: f"unknown level {p['value']!r} ({', '.join(p['allowed'])} or null)",
     "unknown_degree": lambda p: (
         f"unknown degree {p['value']!r} ({', '.join(p['allowed'])} or null)"
     ),
     "unknown_district": lambda p: f"unknown district {p['district']!r}",
     "unknown_innovation": lambda p: f"unknown innovation item {p['code']!r}",
     "unknown_honour": lambda p: f"unknown honour {p['code']!r} ({', '.join(p['known'])})",
-    "unknown_violation_kind": lambda p: (
-        f"unknown kind {p['kind']!r} ({', '.join(p['known'])})"
-    ),
+    "unknown_violation_kind": lambda p: f"unknown kind {p['kind']!r} ({', '.join(p['known'])})",
     "tax_year_key": lambda p: "expected a year YYYY as the key",
     "negative_amount": lambda p: f"amount must not be negative, got {p['amount']}",
 }
@@ -241,12 +237,10 @@ ZH: dict[str, Callable[[Params], str]] = {
         f"住所类型应为 {_choices(p['names'], p['names'])} 之一，填写的是 {_shown(p['kind'])}"
     ),
     "unknown_level": lambda p: (
-        f"学历应为 {_choices(p['allowed'], p['names'])} 之一或 null，"
-        f"填写的是 {_shown(p['value'])}"
+        f"学历应为 {_choices(p['allowed'], p['names'])} 之一或 null，填写的是 {_shown(p['value'])}"
     ),
     "unknown_degree": lambda p: (
-        f"学位应为 {_choices(p['allowed'], p['names'])} 之一或 null，"
-        f"填写的是 {_shown(p['value'])}"
+        f"学位应为 {_choices(p['allowed'], p['names'])} 之一或 null，填写的是 {_shown(p['value'])}"
     ),
     "unknown_district": lambda p: f"没有名为 {_shown(p['district'])} 的北京市区",
     "unknown_innovation": lambda p: f"没有代码为 {_shown(p['code'])} 的创新创业项目",

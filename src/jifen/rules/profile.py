@@ -281,9 +281,7 @@ def _read_records(c: _Checker, data: dict[str, Any], p: Profile, rs: RuleSet) ->
                 if m is None:
                     continue
                 if span is not None and not span[0] <= m <= span[1]:
-                    c.add(
-                        bpath, "back_paid_outside", month=text, first=rec["from"], last=rec["to"]
-                    )
+                    c.add(bpath, "back_paid_outside", month=text, first=rec["from"], last=rec["to"])
                     continue
                 back.append(m)
         if span is not None:

@@ -67,8 +67,7 @@ def _education(f: Fact, rs: RuleSet) -> str:
 def _study_deduction(f: Fact, rs: RuleSet) -> str:
     names = rs.housing_kind_names
     terms = [f"社会保险缴费 {f['insured_months']} 个月 × {RATES[f['rate']]}"] + [
-        f"{_name(names, home)} {months} 个月 × {RATES[rate]}"
-        for home, months, rate in f["homes"]
+        f"{_name(names, home)} {months} 个月 × {RATES[rate]}" for home, months, rate in f["homes"]
     ]
     if f["capped"]:
         tail = f" ≥ 扣减上限 {POINTS[f['cap_cents']]} 分，按上限扣减"
@@ -164,8 +163,7 @@ REASONS: dict[str, Callable[[Fact, RuleSet], str]] = {
         f"{f['not_covered']} 个月未缴纳（最早 {f['first_gap']}）"
     ),
     "eligibility.back_paid": lambda f, rs: (
-        f"连续缴纳期间 {_span(f['window'])} 补缴 {f['back_paid']} 个月"
-        f"（最多 {f['max']} 个月）"
+        f"连续缴纳期间 {_span(f['window'])} 补缴 {f['back_paid']} 个月（最多 {f['max']} 个月）"
     ),
     "eligibility.criminal_record": lambda f, rs: "有刑事犯罪记录",
 }

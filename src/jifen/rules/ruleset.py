@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from .months import parse_month
+from .ranking import RankingRule, parse_ranking
 
 INDICATORS = (
     "employment",
@@ -170,7 +171,8 @@ class RuleSet:
     central_districts: frozenset[str]
 
     ranking_method: str
-    quota: int
+    quota: int  # 0 under a method without a quota (threshold)
+    ranking: RankingRule
 
     references: dict[str, str]
     indicator_names: dict[str, str]  # Chinese
@@ -263,9 +265,10 @@ def compile_rule_set(data: dict[str, Any]) -> RuleSet:
     for _, mode in cap_rounding:
         if mode not in ROUNDING_MODES:
             raise RuleSetError(f"{rid}: housing.cap_rounding: unknown mode {mode!r}")
-    if data["ranking"]["method"] != "quota_line":
-        # The only ranking rule implemented (Beijing); another city's is new code, not data.
-        raise RuleSetError(f"{rid}: ranking.method must be quota_line")
+    try:
+        ranking = parse_ranking(data["ranking"], _cents)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RuleSetError(f"{rid}: {exc}") from exc
     if tax["formula"] not in ("per_year", "average"):
         raise RuleSetError(f"{rid}: tax.formula must be per_year or average")
     tiers = tuple(edu["tiers"])
@@ -349,8 +352,9 @@ def compile_rule_set(data: dict[str, Any]) -> RuleSet:
         districts=districts,
         district_set=frozenset(districts),
         central_districts=frozenset(data["districts"]["central"]),
-        ranking_method=data["ranking"]["method"],
-        quota=int(data["ranking"]["quota"]),
+        ranking_method=ranking.method,
+        quota=ranking.quota or 0,
+        ranking=ranking,
         references={code: ind[code]["reference"] for code in INDICATORS},
         indicator_names={code: _name(ind[code], f"indicators.{code}") for code in INDICATORS},
         housing_kind_names=kind_names,

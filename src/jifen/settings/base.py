@@ -102,7 +102,14 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = ["ninja", "axes", "django_otp", "django_otp.plugins.otp_totp"]
+THIRD_PARTY_APPS: list[str] = [
+    "ninja",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+]
 LOCAL_APPS = [
     "jifen.web",
     "jifen.audit",
@@ -111,11 +118,20 @@ LOCAL_APPS = [
     "jifen.applications",
     "jifen.review",
     "jifen.inbox",
+    "jifen.stats",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",
 ]
 AUTH_USER_MODEL = "accounts.User"
+
+# Background jobs: rows in the database, run by `manage.py db_worker` (make run starts one).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:home"

@@ -159,8 +159,9 @@ def compile_evidence_rules(data: dict[str, Any]) -> EvidenceRules:
         else:
             rules = tuple(_rule(r, f"{where}.rules[{i}]") for i, r in enumerate(raw["rules"]))
             sections[key] = SectionEvidence(key, rules=rules)
-    return EvidenceRules(id=str(data["id"]), reference=str(data.get("reference", "")),
-                         sections=sections)
+    return EvidenceRules(
+        id=str(data["id"]), reference=str(data.get("reference", "")), sections=sections
+    )
 
 
 @cache

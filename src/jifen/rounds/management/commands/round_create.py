@@ -63,7 +63,9 @@ class Command(BaseCommand):
             "--quota", type=int, default=None, help="落户指标数 (default: the rule set's)"
         )
         parser.add_argument(
-            "--rule-set", dest="rule_set", default=None,
+            "--rule-set",
+            dest="rule_set",
+            default=None,
             help="the rule set's name, e.g. beijing-2020 (default: the year's)",
         )
         parser.add_argument("--opens", default=None, help="declaration opens (ISO date)")
