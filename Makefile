@@ -58,10 +58,15 @@ demo: migrate
 	@$(MANAGE) audit_checkpoint > /dev/null || echo "  (audit_checkpoint failed: a var/ from before the keyed audit chain? see README)" >&2
 # ---- end of DEMO ROUND -------------------------------------------------------------------
 
+# The task worker (django-tasks' database backend: scoring runs) runs beside the server, its
+# output in var/db_worker.log; it is stopped when the server stops (Ctrl-C).
 run: migrate static demo
 	@echo
 	@echo "  北京市积分落户管理信息系统: http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
+	@echo "  task worker (manage.py db_worker): log in $(VAR)/db_worker.log"
 	@echo
+	@$(MANAGE) db_worker --no-reload > $(VAR)/db_worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's Chromium through Playwright (never `playwright install`); without
