@@ -84,24 +84,25 @@ def _refuse_second(rnd: Round) -> None:
 @transaction.atomic
 def create_run(*, actor: Any, round: Round) -> ScoringRun:
     """A queued run of ``round`` (no phase check: callers decide which phase they allow)."""
-    # Lock the round: two bureau users pressing 开始 at once make one run, not two.
-    Round.objects.select_for_update().filter(pk=round.pk).first()
-    _refuse_second(round)
-    rs = load_rule_set(round.rule_set)
+    # Lock the round: two bureau users pressing 开始 at once make one run, not two. Its rule
+    # set and quota as stored now (not as the caller's copy has them).
+    locked = Round.objects.select_for_update().get(pk=round.pk)
+    _refuse_second(locked)
+    rs = load_rule_set(locked.rule_set)
     run = ScoringRun.objects.create(
-        round=round,
+        round=locked,
         kind="score",
         state=RunState.QUEUED,
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
         rule_set=rs.id,
         rule_set_version=rs.version,
-        quota=round.quota,
+        quota=locked.quota,
     )
     record_event(
         actor=actor,
         action="rounds.scoring_start",
         target=run,
-        after={"year": round.year, "rule_set": rs.id, "quota": round.quota},
+        after={"year": locked.year, "rule_set": rs.id, "quota": locked.quota},
     )
     return run
 
@@ -556,7 +557,8 @@ def status_of(run: ScoringRun, now: datetime | None = None) -> dict[str, Any]:
     if started is not None:
         seconds = max((now - started).total_seconds(), 0.001)
         if run.done:
-            rate = round(run.done / seconds, 1)
+            per_second = run.done / seconds
+            rate = round(per_second) if per_second >= 10 else round(per_second, 1)
             left = round(max(run.total - run.done, 0) / rate) if rate else None
     percent = int(run.done * 100 / run.total) if run.total else 0
     finished = run.state not in ACTIVE_STATES
