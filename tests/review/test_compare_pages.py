@@ -367,28 +367,33 @@ def test_files_the_page_refuses_before_any_run(
     assert ComparisonRun.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_comparison_runs_in_a_background_thread(settings, tmp_path):
-    """The real thing: the request answers, a thread compares and closes its connections."""
-    import threading
-    import time
+def test_the_comparison_is_a_background_task(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """The request answers with the run queued as a django-tasks task (the worker, here the
+    database backend's queue, carries it out); the task compares and deletes the file."""
+    from jifen.review.tasks import compare_upload_task
 
     settings.COMPARISON_RUN_INLINE = False
     settings.COMPARISON_UPLOAD_ROOT = tmp_path
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                                  "QUEUES": ["default"]}}
     a, b = two_submitted()
     _, client = _reviewer()
     header, rows = housing_rows(a, b)
-    started = time.monotonic()
-    response = upload(client, "housing", "h.csv", csv_bytes(header, rows))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, "housing", "h.csv", csv_bytes(header, rows))
     assert response.status_code == 302
-    # Joined before reading the database: SQLite's in-memory test database (shared cache)
-    # refuses a read while another connection writes, instead of waiting.
-    (thread,) = [t for t in threading.enumerate() if t.name.startswith("comparison-")]
-    assert thread.daemon
-    thread.join(30)
-    assert not thread.is_alive() and time.monotonic() - started < 30
     run = ComparisonRun.objects.get()
-    assert thread.name == f"comparison-{run.pk}"
+    assert run.state == RunState.RUNNING  # queued, not compared in the request
+    from django_tasks_db.models import DBTaskResult
+
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.task_path == "jifen.review.tasks.compare_upload_task"
+    assert queued.args_kwargs["args"][0] == run.pk
+    # What the worker does with it:
+    compare_upload_task.call(*queued.args_kwargs["args"])
+    run.refresh_from_db()
     assert run.state == RunState.DONE and run.summary["matched"] == 1
     assert list(tmp_path.iterdir()) == []
 

@@ -13,13 +13,12 @@ import hashlib
 import logging
 import os
 import re
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from jifen.applications.evidence_checks import size_label
@@ -145,29 +144,20 @@ def accept_upload(
 
 
 def start_in_background(run_id: int, path: str) -> None:
-    """Start the comparison of run ``run_id`` on the file at ``path`` and return at once.
+    """Queue the comparison of run ``run_id`` on the file at ``path`` and return at once.
 
-    For now a daemon thread of this process: a process that ends takes its runs with it
-    (they are marked failed when their kind is next compared: ``comparisons.STALE_AFTER``).
-    The task framework (django-tasks) arrives with the round issue: this one function is
-    what is swapped for enqueuing a task that calls ``run_uploaded(run_id, path)``.
-    ``settings.COMPARISON_RUN_INLINE`` runs it here instead (tests).
+    A django-tasks task (``review.tasks.compare_upload_task``) that the task worker
+    (``manage.py db_worker``, started by ``make run``) carries out; the file is on this
+    machine's disk, where the worker reads it. A run whose worker never picks it up (none
+    running) stays ``running`` without progress and is marked failed after
+    ``comparisons.STALE_AFTER``. ``settings.COMPARISON_RUN_INLINE`` runs it here instead.
     """
     if getattr(settings, "COMPARISON_RUN_INLINE", False):
         run_uploaded(run_id, path)
         return
-    thread = threading.Thread(
-        target=_in_thread, args=(run_id, path), name=f"comparison-{run_id}", daemon=True
-    )
-    thread.start()
+    from .tasks import compare_upload_task
 
-
-def _in_thread(run_id: int, path: str) -> None:
-    try:
-        run_uploaded(run_id, path)
-    finally:
-        # The thread's own connections: nobody else would close them.
-        connections.close_all()
+    compare_upload_task.enqueue(run_id, path)
 
 
 def run_uploaded(run_id: int, path: str) -> None:
