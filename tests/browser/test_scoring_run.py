@@ -118,8 +118,8 @@ def test_the_bar_follows_a_running_run_and_the_page_shows_the_end(
     expect(page.locator("#progress-percent")).to_have_text("60%")
 
     page.get_by_role("button", name="停止评定").click()
-    expect(page.locator("#stop-run")).to_have_text("正在停止")
-    expect(page.locator("#stop-run")).to_be_disabled()
+    expect(page.locator("#stopping")).to_contain_text("正在停止")
+    expect(page.locator("#stop-run")).to_have_text("强制停止")
     ScoringRun.objects.filter(pk=run.pk).update(
         state=RunState.STOPPED,
         error="已按要求停止，本年度原有结果未改变",

@@ -277,3 +277,41 @@ def test_worker_processes_score_like_one_process() -> None:
     one = [s for part in score_rows.score_chunks(chunks, "beijing-2020", (), 1) for s in part]
     two = [s for part in score_rows.score_chunks(chunks, "beijing-2020", (), 2) for s in part]
     assert one == two and len(one) == 30 and one[0].total_cents == 14075
+
+
+def test_a_second_stop_of_a_running_run_forces_it(settings) -> None:
+    """A run whose worker died stays running; the second stop marks it stopped, so that the
+    round can be scored again; a worker still alive would not switch the results."""
+    base = base_world()
+    rnd = open_scoring(base.app.round)
+    first = run_now(rnd)
+    dead = scoring.create_run(actor=None, round=rnd)
+    ScoringRun.objects.filter(pk=dead.pk).update(state=RunState.RUNNING, stage="scoring")
+    asked = scoring.request_stop(actor=None, run=dead)
+    assert asked.state == RunState.RUNNING and asked.stop_requested
+    forced = scoring.request_stop(actor=None, run=dead)
+    assert forced.state == RunState.STOPPED and "已强制停止" in forced.error
+    again = run_now(rnd)
+    assert again.state == RunState.DONE
+    rnd.refresh_from_db()
+    assert rnd.current_run_id == again.pk and not RankedResult.objects.filter(run=first).exists()
+
+
+def test_a_stop_asked_during_the_writing_prevents_the_switch(monkeypatch) -> None:
+    base = base_world()
+    rnd = base.app.round
+    first = run_now(rnd)
+    original = scoring._write_rows
+
+    def write_then_stop(run, rows, progress):
+        written = original(run, rows, progress)
+        ScoringRun.objects.filter(pk=run.pk).update(stop_requested=True)
+        return written
+
+    monkeypatch.setattr(scoring, "_write_rows", write_then_stop)
+    late = run_now(rnd)
+    assert late.state == RunState.STOPPED
+    rnd.refresh_from_db()
+    assert rnd.current_run_id == first.pk
+    assert not RankedResult.objects.filter(run=late).exists()
+    assert RankedResult.objects.filter(run=first).exists()

@@ -128,21 +128,33 @@ def _enqueue(run_id: int) -> None:
 
 @transaction.atomic
 def request_stop(*, actor: Any, run: ScoringRun) -> ScoringRun:
-    """Ask ``run`` to stop: a queued run stops at once, a running one between two chunks."""
+    """Ask ``run`` to stop: a queued run stops at once, a running one between two chunks.
+
+    Asked a second time, a running run is marked stopped at once (its worker may have died:
+    a restart takes the task with it, and the round would wait for it for ever); should the
+    worker still be alive, it finds the request at its next check and never switches the
+    round's results to its own (the switch re-reads ``stop_requested`` under a lock)."""
     run = ScoringRun.objects.select_for_update().get(pk=run.pk)
     if run.state not in ACTIVE_STATES:
         raise Conflict(f"该积分评定批次{RunState(run.state).label}，无需停止")
+    forced = False
     if run.state == RunState.QUEUED:
         run.state = RunState.STOPPED
         run.finished_at = timezone.now()
         run.error = "开始前已停止"
+    elif run.stop_requested:
+        forced = True
+        run.state = RunState.STOPPED
+        run.finished_at = timezone.now()
+        run.error = "已强制停止（处理进程没有响应），本年度原有结果未改变"
+        _delete_results(run.pk)
     run.stop_requested = True
     run.save(update_fields=["state", "stop_requested", "finished_at", "error"])
     record_event(
         actor=actor,
         action="rounds.scoring_stop_request",
         target=run,
-        after={"year": run.round.year, "state": run.state},
+        after={"year": run.round.year, "state": run.state, "forced": forced},
     )
     return run
 
