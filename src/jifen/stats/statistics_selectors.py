@@ -94,8 +94,7 @@ def round_rows(rnd: Round) -> RoundRows:
         return RoundRows(
             round=rnd,
             rows=RankedResult.objects.filter(run=run, status="ranked"),
-            basis=("公布名单" if run.kind == "published" else "积分评定结果")
-            + f"（第 {run.pk} 批次）",
+            basis="公布名单" if run.kind == "published" else f"积分评定结果（第 {run.pk} 批次）",
             line=run.line,
             indicators=F("indicators"),
             birth_month=F("birth_month"),

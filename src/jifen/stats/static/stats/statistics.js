@@ -32,7 +32,13 @@
   }
 
   function axisOption(spec) {
-    var category = { type: "category", data: spec.categories, axisLabel: { interval: 0, hideOverlap: true } };
+    // A horizontal chart lists its categories top down, in the table's order.
+    var category = {
+      type: "category",
+      data: spec.categories,
+      inverse: !!spec.horizontal,
+      axisLabel: { interval: 0, hideOverlap: true, width: 170, overflow: "truncate" }
+    };
     var values = (spec.axes || [""]).map(function (name, i) {
       return { type: "value", name: name, scale: spec.type === "line" && i === 0 };
     });
