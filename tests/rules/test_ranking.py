@@ -106,6 +106,11 @@ def test_listing_by_number_compares_digits_as_numbers() -> None:
     assert {e.rank for e in outcome.entries} == {1}
 
 
+def test_numbers_that_are_not_all_digits_come_after_by_their_text() -> None:
+    outcome = rank(cands(("B2", 5), ("10", 5), ("A1", 5), ("9", 5), ("A0", 5)), beijing(1))
+    assert [e.application_no for e in outcome.entries] == ["9", "10", "A0", "A1", "B2"]
+
+
 def test_quota_line_with_a_floor_guangzhou() -> None:
     # Guangzhou: nobody below 60 points, then the quota.
     rule = beijing(3, floor=6000)

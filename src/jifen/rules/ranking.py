@@ -103,9 +103,10 @@ class RankingOutcome:
         return None if self.line_cents is None else self.line_cents / 100
 
 
-def _number_key(no: str) -> tuple[int, str]:
-    # Application numbers are usually digits; compare them as numbers when they are.
-    return (int(no) if no.isdigit() else 0, no)
+def _number_key(no: str) -> tuple[int, int, str]:
+    # Application numbers are digits: compare them as numbers ("9" before "10"); a number
+    # that is not all digits comes after them, by its text.
+    return (0, int(no), no) if no.isdigit() else (1, 0, no)
 
 
 def rank(candidates: Iterable[Candidate], rule: RankingRule) -> RankingOutcome:
