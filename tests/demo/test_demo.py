@@ -304,11 +304,21 @@ def test_the_command_prints_the_url_and_every_login(settings):
     again = StringIO()
     call_command("demo_round", "--url", "http://localhost:9000/", stdout=again)
     assert "already loaded" in again.getvalue() and "http://localhost:9000/" in again.getvalue()
+    # The shipped published lists are past rounds, imported once.
+    assert "Imported the published list of 2020: 6032 rows, line 97.13, 6032 admitted." in text
+    assert "Imported the published list" not in again.getvalue()
+    assert Round.objects.filter(source="published").count() == 6
+
+
+def test_no_history_skips_the_published_lists(settings):
+    settings.DEBUG = True
+    call_command("demo_round", "--no-history", stdout=StringIO())
+    assert not Round.objects.filter(source="published").exists()
 
 
 def test_force_loads_with_debug_off(settings):
     settings.DEBUG = False
-    call_command("demo_round", "--force", stdout=StringIO())
+    call_command("demo_round", "--force", "--no-history", stdout=StringIO())
     assert User.objects.filter(username__in=USERNAMES).count() == len(USERNAMES)
 
 

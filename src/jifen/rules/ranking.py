@@ -103,9 +103,10 @@ class RankingOutcome:
         return None if self.line_cents is None else self.line_cents / 100
 
 
-def _number_key(no: str) -> tuple[int, str]:
-    # Application numbers are usually digits; compare them as numbers when they are.
-    return (int(no) if no.isdigit() else 0, no)
+def _number_key(no: str) -> tuple[int, int, str]:
+    # Application numbers are digits: compare them as numbers ("9" before "10"); a number
+    # that is not all digits comes after them, by its text.
+    return (0, int(no), no) if no.isdigit() else (1, 0, no)
 
 
 def rank(candidates: Iterable[Candidate], rule: RankingRule) -> RankingOutcome:
@@ -140,13 +141,11 @@ def rank(candidates: Iterable[Candidate], rule: RankingRule) -> RankingOutcome:
         if m != previous:
             current_rank, previous = position, m
         if rule.method == "threshold":
-            admitted = floor is not None and c.total_cents >= floor
+            admitted = c.total_cents >= floor  # type: ignore[operator]  # set: __post_init__
         else:
-            admitted = (
-                line_merit is not None
-                and m <= line_merit
-                and (floor is None or c.total_cents >= floor)
-            )
+            # The line's key is among those at or above the floor, so whoever is not worse
+            # than it is at or above the floor too.
+            admitted = line_merit is not None and m <= line_merit
         entries.append(RankedEntry(c.application_no, c.total_cents, current_rank, admitted, c.ties))
     return RankingOutcome(
         quota=rule.quota if rule.method == "quota_line" else None,
@@ -160,8 +159,6 @@ def rank(candidates: Iterable[Candidate], rule: RankingRule) -> RankingOutcome:
 
 def rank_results(totals: Iterable[tuple[str, int]], quota: int) -> RankingOutcome:
     """Beijing's rule on ``(application_no, total in cents)`` pairs with this ``quota``."""
-    if quota < 1:
-        raise ValueError("quota must be at least 1")
     return rank((Candidate(no, t) for no, t in totals), RankingRule("quota_line", quota))
 
 
@@ -171,15 +168,20 @@ def parse_ranking(section: Mapping[str, Any], cents: Any) -> RankingRule:
     if method not in METHODS:
         raise ValueError(f"ranking.method must be one of {', '.join(METHODS)}")
     quota = section.get("quota")
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int)):
+        raise ValueError(f"ranking.quota must be a whole number, not {quota!r}")
     threshold = section.get("threshold")
     ties: Sequence[Mapping[str, Any]] = section.get("tie_breaks", [])
+    tie_breaks = []
+    for i, t in enumerate(ties):
+        key = t.get("key") if isinstance(t, Mapping) else None
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"ranking.tie_breaks[{i}] needs a key")
+        tie_breaks.append(TieBreak(key, str(t.get("order", "desc")), str(t.get("name", ""))))
     return RankingRule(
         method=method,
-        quota=None if quota is None else int(quota),
+        quota=quota,
         threshold_cents=None if threshold is None else cents(threshold, "ranking.threshold"),
-        tie_breaks=tuple(
-            TieBreak(str(t["key"]), str(t.get("order", "desc")), str(t.get("name", "")))
-            for t in ties
-        ),
+        tie_breaks=tuple(tie_breaks),
         reference=str(section.get("reference", "")),
     )

@@ -44,7 +44,7 @@ class RuleSetError(ValueError):
 
 def _cents(value: Any, where: str) -> int:
     """Points as whole hundredths; the data must not carry more precision than that."""
-    exact = Fraction(str(value))
+    exact = _fraction(value, where)  # a non-number names its key too
     cents = exact * 100
     if cents.denominator != 1:
         raise RuleSetError(f"{where}: {value} has more than 2 decimals")

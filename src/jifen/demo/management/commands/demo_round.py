@@ -7,15 +7,19 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jifen.audit.context import audit_context
 from jifen.core.errors import ServiceError
 from jifen.demo.loader import DEFAULT_URL, DemoError, format_summary, load_demo
+from jifen.stats.history import import_shipped_lists
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo: a round open for declaration (dates relative to today), two employers, "
         "applicants in every state and one account per staff role, all with one shared "
-        "password. Idempotent: when the demo is there it changes nothing. Prints the logins. "
+        "password; and, as past rounds, the published lists found in shared/data "
+        "(import_published; --no-history skips them). Idempotent: when the demo is there it "
+        "changes nothing. Prints the logins. "
         "Refuses unless DEBUG is on (or --force)."
     )
 
@@ -31,6 +35,10 @@ class Command(BaseCommand):
             "--force", action="store_true",
             help="load even though DEBUG is off (the demo password would then be a way in)",
         )
+        parser.add_argument(
+            "--no-history", dest="history", action="store_false",
+            help="do not import the published lists of past years (shared/data)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -45,4 +53,12 @@ class Command(BaseCommand):
         except ServiceError as exc:
             details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
             raise CommandError(f"{exc.message} {details}".strip()) from exc
+        if options["history"]:
+            # Past rounds from the published lists, each year once (quick when loaded).
+            with audit_context(channel="cli"):
+                for outcome in import_shipped_lists():
+                    self.stdout.write(
+                        f"Imported the published list of {outcome.year}: {outcome.rows} rows, "
+                        f"line {outcome.line}, {outcome.admitted} admitted."
+                    )
         self.stdout.write(format_summary(summary, url=options["url"]))
