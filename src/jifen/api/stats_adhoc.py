@@ -159,8 +159,9 @@ def whatif_run(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=10**7),
 ) -> dict[str, Any]:
+    actor = _bureau(request)
     year, scenario = scenario_from(body.dict())
-    outcome = whatif.compute_whatif(actor=_bureau(request), year=year, scenario=scenario)
+    outcome = whatif.compute_whatif(actor=actor, year=year, scenario=scenario)
     changed = outcome.changed
     return {
         **outcome.summary(),
@@ -175,10 +176,9 @@ def whatif_run(
     summary="导出模拟测算的逐人差异（XLSX，市人社局管理员）",
 )
 def whatif_export(request: HttpRequest, body: WhatIfIn) -> HttpResponse:
+    actor = _bureau(request)
     year, scenario = scenario_from(body.dict())
-    outcome = whatif.compute_whatif(
-        actor=_bureau(request), year=year, scenario=scenario, purpose="export"
-    )
+    outcome = whatif.compute_whatif(actor=actor, year=year, scenario=scenario, purpose="export")
     response = HttpResponse(whatif_xlsx(outcome), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
         True, f"模拟测算-{outcome.round.year}.xlsx"

@@ -56,7 +56,7 @@ CHANGE_ORDER = {k: i for i, k in enumerate(CHANGES)}
 
 
 def max_applications() -> int:
-    return int(getattr(settings, "STATS_WHATIF_MAX", 50_000))
+    return int(getattr(settings, "STATS_WHATIF_MAX", 20_000))
 
 
 @dataclass(frozen=True)
