@@ -153,7 +153,10 @@ def test_adhoc_api(boss_client):
         {
             "group_by": ["admitted"],
             "measures": ["count", "max:total"],
-            "filters": [{"field": "sex", "op": "eq", "value": "男"}],
+            "filters": [
+                {"field": "sex", "op": "eq", "value": "男"},
+                {"field": "employer_district", "op": "in", "value": "海淀区、通州区"},
+            ],
         },
         content_type="application/json",
     ).json()

@@ -209,7 +209,9 @@ def compile_question(data: Mapping[str, Any]) -> Question:
         if op == "eq":
             values: tuple[Any, ...] = (_value(f, raw.get("value"), f"{where}.value", errors),)
         elif op == "in":
-            items = _as_list(raw.get("values", raw.get("value")))
+            items = _as_list(
+                raw.get("values") if raw.get("values") is not None else raw.get("value")
+            )
             if not items:
                 errors.append(FieldError(f"{where}.value", f"请填写「{f.label}」的取值"))
             elif len(items) > MAX_IN_VALUES:
