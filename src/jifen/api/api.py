@@ -33,6 +33,7 @@ from . import (
     review_results,
     review_signals,
     rounds_scoring,
+    stats_adhoc,
 )
 from . import auth as auth_api
 
@@ -261,6 +262,7 @@ api.add_router("", review_compare.router)
 api.add_router("", review_results.router)
 api.add_router("", review_signals.router)
 api.add_router("", rounds_scoring.router)
+api.add_router("", stats_adhoc.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

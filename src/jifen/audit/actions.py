@@ -37,6 +37,12 @@ ACTION_LABELS: dict[str, str] = {
     # rounds
     "round.create": "创建积分落户年度",
     "applications.import": "批量导入申报",
+    # statistics (统计): ad-hoc questions and what-if
+    "stats.adhoc_run": "应急统计查询",
+    "stats.adhoc_export": "导出应急统计",
+    "stats.adhoc_refused": "应急统计查询未完成（超时或被拒绝）",
+    "stats.whatif": "模拟测算",
+    "stats.whatif_export": "导出模拟测算",
     # links and applications
     "link.request": "申请关联用人单位",
     "link.cancel": "撤销单位关联",

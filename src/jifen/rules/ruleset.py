@@ -10,6 +10,7 @@ scoring needs no fractions at run time yet stays exact.
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from dataclasses import dataclass
@@ -409,3 +410,32 @@ def rule_set_name_for_year(year: int) -> str:
         earliest = min(load_rule_set(n).first_year for n in available_rule_sets())
         raise RuleSetError(f"no rule set for application year {year} (the earliest is {earliest})")
     return best.id
+
+
+def rule_set_variant(name: str, changes: dict[tuple[str | int, ...], Any]) -> RuleSet:
+    """A copy of rule set ``name`` with some values changed, compiled in memory (what-if).
+
+    Each key of ``changes`` is a path into the merged rule-set table (``("indicators",
+    "honours", "points")``, list positions as ints); the path must exist. The copy's id is the
+    name with a "*" and its version ends in "-variant", so its results are never mistaken for
+    the rule set's own.
+    """
+    data = copy.deepcopy(_read(name))
+    for path, value in changes.items():
+        node: Any = data
+        for step in path[:-1]:
+            node = node[step]
+        if isinstance(node, dict) and path[-1] not in node:
+            raise RuleSetError(f"{name}: no value at {'.'.join(map(str, path))}")
+        node[path[-1]] = value
+    data["id"] = f"{name}*"
+    data["version"] = f"{data['version']}-variant"
+    try:
+        return compile_rule_set(data)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise RuleSetError(f"{name}: the changed rule set is inconsistent: {exc}") from exc
+
+
+def rule_set_table(name: str) -> dict[str, Any]:
+    """The merged data table of rule set ``name`` (a copy: the caller may change it)."""
+    return copy.deepcopy(_read(name))

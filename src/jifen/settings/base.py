@@ -316,6 +316,14 @@ COMPARISON_UPLOAD_ROOT = Path(
 COMPARISON_RUN_INLINE = False
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
+# --- statistics (jifen.stats; docs/statistics.md) ---------------------------------------------
+# Ad-hoc statistics (应急统计): groups of fewer people than this are never shown; each question
+# runs read-only and is stopped after this many seconds.
+STATS_MIN_GROUP = int(os.environ.get("JIFEN_STATS_MIN_GROUP", "10"))
+STATS_ADHOC_TIMEOUT_SECONDS = float(os.environ.get("JIFEN_STATS_ADHOC_TIMEOUT", "10"))
+# What-if (模拟测算) is computed in the request: rounds with more applications are refused.
+STATS_WHATIF_MAX = int(os.environ.get("JIFEN_STATS_WHATIF_MAX", "20000"))
+
 # --- the audit log's keys and checkpoints (docs/audit.md) ------------------------------------
 
 # Key of the audit chain's HMAC-SM3, its checkpoints and its value fingerprints (64 hex

@@ -1,0 +1,72 @@
+"""XLSX export of an ad-hoc statistics answer (XlsxWriter): hidden cells are left out (the
+cell says only "<10" or "—"), text is never read as a formula."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import xlsxwriter
+
+from .adhoc import Answer
+
+# A text cell starting with one of these could be taken for a formula by a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> str:
+    """``value`` as text a spreadsheet shows as written (a leading quote before a formula
+    start; a number in text, like "-12.00", is left as it is)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def new_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+
+
+def write_row(sheet: Any, row: int, values: list[Any], fmt: Any = None) -> None:
+    for col, value in enumerate(values):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, safe_text(value), fmt)
+
+
+def answer_xlsx(answer: Answer) -> bytes:
+    buffer = io.BytesIO()
+    book = new_workbook(buffer)
+    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet("应急统计")
+    sheet.write_string(0, 0, "应急统计", bold)
+    sheet.write_string(1, 0, safe_text(answer.question.describe()))
+    sheet.write_string(
+        2,
+        0,
+        f"少于{answer.minimum}人的分组不显示（“<{answer.minimum}”），为防止由合计推算而"
+        "一并隐去的分组显示为“—”。",
+    )
+    write_row(sheet, 4, answer.headers(), bold)
+    measures = answer.question.measures
+    n_groups = len(answer.question.group_by)
+    for i, (row, shown) in enumerate(zip(answer.rows, answer.table(), strict=True), start=5):
+        values: list[Any] = list(shown[:n_groups])
+        for m, text in zip(measures, shown[n_groups:], strict=True):
+            if row.hidden:
+                values.append(text)  # "<10" or "—": the number is not exported
+            elif m == "count":
+                values.append(row.count)
+            else:
+                values.append(float(text) if text != "—" else "—")
+        write_row(sheet, i, values)
+    sheet.set_column(0, n_groups - 1, 24)
+    sheet.set_column(n_groups, n_groups + len(measures), 16)
+    book.close()
+    return buffer.getvalue()
