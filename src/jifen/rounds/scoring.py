@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 CHUNK = 5000  # applications a chunk: the unit of progress, stopping and a worker's task
 WRITE_CHUNK = 20000
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+STOP_ACTION = "rounds.scoring_stop"
+FAIL_ACTION = "rounds.scoring_fail"
 
 STAGE_NAMES = {
     "": "排队中",
@@ -542,7 +544,7 @@ def _finish_unsuccessful(run: ScoringRun, state: str, error: str) -> None:
         )
         record_event(
             actor=run.started_by,
-            action="rounds.scoring_stop" if state == RunState.STOPPED else "rounds.scoring_fail",
+            action=STOP_ACTION if state == RunState.STOPPED else FAIL_ACTION,
             target=run,
             after={"state": state, "stage": run.stage, "done": run.done, "total": run.total},
             detail=error,
