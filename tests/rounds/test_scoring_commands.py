@@ -142,3 +142,18 @@ def test_score_round_with_two_worker_processes() -> None:
         .values_list("rank", flat=True)
     )
     assert ranks == [1, 2, 2, 2, 2, 6, 6, 6]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_score_round_draws_a_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    base = base_world()
+    open_scoring(base.app.round)
+    out = _Terminal()
+    call_command("score_round", "--year", "2026", "--workers", "1", stdout=out)
+    bar = capsys.readouterr().err
+    assert "计算积分 [" in bar and "写入结果 [" in bar and "1/1" in bar
+    assert json.loads(out.getvalue().splitlines()[-1])["admitted"] == 1

@@ -36,6 +36,11 @@ ACTION_LABELS: dict[str, str] = {
     "api.token_revoke": "注销接口访问令牌",
     # rounds
     "round.create": "创建积分落户年度",
+    "rounds.scoring_start": "开始积分评定",
+    "rounds.scoring_stop_request": "要求停止积分评定",
+    "rounds.scoring_finish": "完成积分评定并更新评定结果",
+    "rounds.scoring_stop": "积分评定已停止",
+    "rounds.scoring_fail": "积分评定出错",
     "applications.import": "批量导入申报",
     "round.import_published": "导入往年公布名单",
     # scoring runs (积分评定)

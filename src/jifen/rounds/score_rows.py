@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -51,6 +52,7 @@ NOT_VERIFIED_ZH = "部门核验尚未完成，不参加排名"
 NOT_VERIFIED = "verification not complete"
 
 
+@lru_cache(maxsize=65536)  # a round has some 20,000 distinct birth dates
 def _stand_in_number(birth_date: str, sex: str) -> str:
     first17 = f"110101{birth_date.replace('-', '')}00{'1' if sex == 'M' else '2'}"
     return first17 + check_digit(first17)

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 CHUNK = 5000  # applications a chunk: the unit of progress, stopping and a worker's task
 WRITE_CHUNK = 20000
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+STOP_ACTION = "rounds.scoring_stop"
+FAIL_ACTION = "rounds.scoring_fail"
 
 STAGE_NAMES = {
     "": "排队中",
@@ -385,8 +387,13 @@ def _work(run: ScoringRun, rnd: Round, progress: _Progress, workers: int | None)
     progress.check_stop()
 
     progress.stage("ranking", len(scored))
-    by_no = {s.application_no: i for i, s in enumerate(scored)}
+    # The ranking names entries by application number; numbers are unique in a round, but a
+    # list per number keeps every row even if two ever shared one.
+    by_no: dict[str, list[int]] = {}
     eligible = [s for s in scored if s.status == "scored" and s.eligible]
+    for i, s in enumerate(scored):
+        if s.status == "scored" and s.eligible:
+            by_no.setdefault(s.application_no, []).append(i)
     outcome = rank(
         (Candidate(s.application_no, s.total_cents, s.ties) for s in eligible),  # type: ignore[arg-type]
         rule,
@@ -404,7 +411,7 @@ def _work(run: ScoringRun, rnd: Round, progress: _Progress, workers: int | None)
     def listing() -> Iterator[tuple[Any, ...]]:
         position = 0
         for entry in outcome.entries:
-            s = scored[by_no[entry.application_no]]
+            s = scored[by_no[entry.application_no].pop()]
             position += 1
             yield (
                 s.application_id,
@@ -542,7 +549,7 @@ def _finish_unsuccessful(run: ScoringRun, state: str, error: str) -> None:
         )
         record_event(
             actor=run.started_by,
-            action="rounds.scoring_stop" if state == RunState.STOPPED else "rounds.scoring_fail",
+            action=STOP_ACTION if state == RunState.STOPPED else FAIL_ACTION,
             target=run,
             after={"state": state, "stage": run.stage, "done": run.done, "total": run.total},
             detail=error,

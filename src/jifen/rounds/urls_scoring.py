@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_scoring as views
+from . import scoring_views as views
 
 app_name = "scoring"
 

@@ -45,7 +45,8 @@ def scoring_home(request: HttpRequest, year: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "stop":
-                run = selectors.run_for(request.user, year, int(request.POST.get("run") or 0))
+                run_id = request.POST.get("run", "")
+                run = selectors.run_for(request.user, year, int(run_id) if run_id.isdigit() else 0)
                 scoring.request_stop(actor=request.user, run=run)
                 messages.success(request, f"已要求停止第 {run.pk} 号积分评定批次")
             else:
