@@ -43,11 +43,6 @@ ACTION_LABELS: dict[str, str] = {
     "rounds.scoring_fail": "积分评定出错",
     "applications.import": "批量导入申报",
     "round.import_published": "导入往年公布名单",
-    # scoring runs (积分评定)
-    "rounds.scoring_start": "开始积分评定",
-    "rounds.scoring_finish": "积分评定完成",
-    "rounds.scoring_stop_request": "请求停止积分评定",
-    "rounds.scoring_stop": "积分评定已停止",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",
