@@ -12,5 +12,6 @@ urlpatterns = [
     path("review/", include("jifen.review.urls")),
     path("messages/", include("jifen.inbox.urls")),
     path("stats/", include("jifen.stats.urls")),
+    path("gongshi/", include("jifen.publication.urls")),
     path("api/", api.urls),
 ]
