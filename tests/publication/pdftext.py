@@ -38,12 +38,18 @@ def _decode(raw: bytes, cmap: tuple[dict[int, str], int]) -> str:
     )
 
 
-def pdf_text(data: bytes, *, pages: int | None = None) -> str:
+def pdf_text(data: bytes) -> str:
+    return "".join(page_texts(data))
+
+
+def page_texts(data: bytes) -> list[str]:
+    """The text of each page."""
     import io
 
-    out = []
+    texts = []
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        for page in list(pdf.pages)[:pages]:
+        for page in pdf.pages:
+            out: list[str] = []
             fonts = page.Resources.get("/Font", {})
             cmaps = {
                 str(name): _cmap(font.ToUnicode)
@@ -63,4 +69,5 @@ def pdf_text(data: bytes, *, pages: int | None = None) -> str:
                             out.append(_decode(bytes(part), current))
                 elif op in ("ET", "Td", "TD", "T*"):
                     out.append(" ")
-    return "".join(out)
+            texts.append("".join(out))
+    return texts

@@ -21,7 +21,7 @@ from jifen.rounds.models import RunState
 from jifen.rules import INDICATORS
 from tests.factories import make_staff
 
-from .pdftext import pdf_text
+from .pdftext import page_texts, pdf_text
 from .world import listed_round, make_run
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +178,26 @@ def test_pdf_is_a4_landscape_with_chinese_text(bureau):
     assert "北京市2026年积分落户公示名单" in text
     assert "王素芳" in text and "合法稳定就业" in text
     assert "第 1 页 / 共 1 页" in text
+
+
+def test_pdf_repeats_the_header_on_every_page_with_page_numbers():
+    from types import SimpleNamespace
+
+    rows = [
+        SimpleNamespace(
+            rank=i + 1,
+            name=f"测试{i + 1}",
+            id_masked="110105********2346",
+            birth_month="1980-01",
+            employer="北京星河科技有限公司",
+            scores=["1.00"] * 10,
+            total="10.00",
+        )
+        for i in range(exports.PDF_ROWS_PER_PAGE * 2 + 5)
+    ]
+    pages = page_texts(exports.to_pdf(rows, year=2025))
+    assert len(pages) == 3
+    for number, text in enumerate(pages, start=1):
+        assert "排名" in text and "合法稳定就业" in text  # the header row on each page
+        assert f"第 {number} 页 / 共 3 页" in text
+    assert "测试65" in pages[2] and "测试1 " in pages[0]

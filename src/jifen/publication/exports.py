@@ -42,6 +42,9 @@ HEADERS: tuple[str, ...] = (
     "积分",
 )
 
+# Rows on one A4 landscape page at the list's type size (the page's table holds them).
+PDF_ROWS_PER_PAGE = 30
+
 # A cell beginning with one of these is a formula to a spreadsheet (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -113,14 +116,12 @@ def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
     Chinese font is Noto Sans CJK found by fontconfig (Debian fonts-noto-cjk)."""
     from weasyprint import HTML
 
+    rows = [[c if i < 5 else f"{c:.2f}" for i, c in enumerate(row_values(e))] for e in entries]
+    # One table per page, each with its header: WeasyPrint lays a table out as a whole, and a
+    # 6,000-row table costs far more than 200 tables of a page each (docs/publication.md).
+    pages = [rows[i : i + PDF_ROWS_PER_PAGE] for i in range(0, len(rows), PDF_ROWS_PER_PAGE)]
     html = render_to_string(
         "publication/list_pdf.html",
-        {
-            "title": title(year),
-            "headers": HEADERS,
-            "rows": [
-                [c if i < 5 else f"{c:.2f}" for i, c in enumerate(row_values(e))] for e in entries
-            ],
-        },
+        {"title": title(year), "headers": HEADERS, "pages": pages or [[]]},
     )
     return HTML(string=html).write_pdf()

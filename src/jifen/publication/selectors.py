@@ -97,7 +97,10 @@ def public_list(
     pub: Publication, *, year: int, query: str = "", rank: int | None = None, page: int = 1
 ) -> dict[str, Any]:
     """One page of the published list, by name or employer fragment and/or rank (cached)."""
-    query = (query or "").strip()[:QUERY_MAX]
+    # What the databases can store only (no NUL, no lone surrogate): anything else is dropped.
+    query = "".join(
+        ch for ch in (query or "") if ch != "\x00" and not 0xD800 <= ord(ch) <= 0xDFFF
+    ).strip()[:QUERY_MAX]
     key = _cache_key(year, pub.version, query, rank, page)
     hit = cache.get(key)
     if hit is not None:
