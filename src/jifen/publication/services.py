@@ -142,7 +142,7 @@ def publish(*, actor: Any, round: Round) -> Publication:
     """Publish (or re-publish) the admitted list of ``round``'s current run: the snapshot rows
     and the three downloads replace the previous ones in one transaction."""
     require_bureau(actor)
-    rnd = Round.objects.select_for_update().select_related("current_run").get(pk=round.pk)
+    rnd = Round.objects.select_for_update().get(pk=round.pk)
     phases.require_open(rnd, phases.Phase.PUBLICATION)
     run = rnd.current_run
     if run is None or run.state != RunState.DONE:
