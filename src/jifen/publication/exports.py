@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -42,8 +43,9 @@ HEADERS: tuple[str, ...] = (
     "积分",
 )
 
-# Rows on one A4 landscape page at the list's type size (the page's table holds them).
-PDF_ROWS_PER_PAGE = 30
+# The PDF's columns, in monospaced character widths (a Chinese character takes two): rank,
+# name, identity number, birth month, employer, the ten scores, total.
+PDF_COLUMNS: tuple[int, ...] = (5, 12, 18, 7, 44, *(6,) * 10, 7)
 
 # A cell beginning with one of these is a formula to a spreadsheet (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -111,17 +113,59 @@ def to_xlsx(entries: Iterable[Any], *, year: int) -> bytes:
     return buffer.getvalue()
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced CJK font: Chinese characters take two, and so
+    do the "ambiguous" ones (the middle dot of 买买提·艾力) in that font."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WFA" else 1 for c in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` cut into lines of at most ``width`` columns."""
+    lines, line = [], ""
+    for ch in text:
+        if display_width(line + ch) > width:
+            lines.append(line)
+            line = ""
+        line += ch
+    return [*lines, line]
+
+
+def _grid_row(cells: Sequence[str], numeric_from: int) -> str:
+    """One row of the list as lines of fixed-width text, each cell padded (or wrapped) to its
+    column; the numbers right-aligned."""
+    wrapped = [_wrap(str(c), w) for c, w in zip(cells, PDF_COLUMNS, strict=True)]
+    height = max(len(w) for w in wrapped)
+    lines = []
+    for k in range(height):
+        parts = []
+        for col, (cell, width) in enumerate(zip(wrapped, PDF_COLUMNS, strict=True)):
+            text = cell[k] if k < len(cell) else ""
+            pad = " " * (width - display_width(text))
+            parts.append(pad + text if col == 0 or col >= numeric_from else text + pad)
+        lines.append(" ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
 def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
     """A4 landscape, the header row repeated on every page, page numbers at the foot; the
-    Chinese font is Noto Sans CJK found by fontconfig (Debian fonts-noto-cjk)."""
+    Chinese font is Noto Sans Mono CJK found by fontconfig (Debian fonts-noto-cjk).
+
+    Each row is one table cell of monospaced text, its columns padded to fixed widths (a
+    Chinese character is exactly two columns wide in that font): WeasyPrint lays out and
+    shapes every cell on its own, and 6,000 rows of 16 cells took minutes where 6,000 cells
+    of one line each take seconds (docs/publication.md).
+    """
     from weasyprint import HTML
 
-    rows = [[c if i < 5 else f"{c:.2f}" for i, c in enumerate(row_values(e))] for e in entries]
-    # One table per page, each with its header: WeasyPrint lays a table out as a whole, and a
-    # 6,000-row table costs far more than 200 tables of a page each (docs/publication.md).
-    pages = [rows[i : i + PDF_ROWS_PER_PAGE] for i in range(0, len(rows), PDF_ROWS_PER_PAGE)]
+    numeric_from = 5
+    rows = [
+        _grid_row(
+            [str(c) if i < 5 else f"{c:.2f}" for i, c in enumerate(row_values(e))], numeric_from
+        )
+        for e in entries
+    ]
     html = render_to_string(
         "publication/list_pdf.html",
-        {"title": title(year), "headers": HEADERS, "pages": pages or [[]]},
+        {"title": title(year), "header": _grid_row(HEADERS, len(HEADERS)), "rows": rows},
     )
     return HTML(string=html).write_pdf()
