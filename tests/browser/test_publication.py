@@ -81,3 +81,65 @@ def test_the_public_list_and_an_objection(
     expect(page.locator("#objection-state")).to_have_text("已受理")
     # A download ends its navigation: Chromium reports that request as aborted, not a problem.
     assert [p for p in record.problems() if not p.endswith("/download/csv/")] == []
+
+
+def test_the_bureau_publishes_answers_and_records_settlement(
+    live_server: Any,
+    new_page: Callable[..., Page],
+    login_as: Callable[[Page, Any], None],
+    watch: Callable[[Page, str], PageWatch],
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cache.clear()
+    w = listed_round(n=4, admitted=3)
+    bureau = make_staff(Role.BUREAU_ADMIN)
+    base = live_server.url
+    page = new_page()
+    login_as(page, bureau)
+    record = watch(page, base)
+
+    page.goto(base + "/staff/")
+    page.locator("#publication-link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2026年积分落户：公示、异议与落户")
+    page.locator("#publish").click()
+    expect(page.get_by_role("status")).to_contain_text("已公示 3 人（第 1 版）")
+    expect(page.locator("#pub-rows")).to_contain_text("3 人")
+    screenshot(page, "gongshi-manage")
+
+    o = services.objection_file(
+        year=2026,
+        rank=1,
+        name="赵敏",
+        phone="13912345678",
+        reason="该人员申报的住房情况与实际不符，请核查。",
+        ip="1.1.1.1",
+    )
+    page.get_by_role("link", name="办理异议").click()
+    page.get_by_role("link", name=o.receipt_no).click()
+    expect(page.get_by_text("赵敏，13912345678")).to_be_visible()
+    page.get_by_role("button", name="答复").click()
+    expect(page.get_by_text("请填写答复内容及理由")).to_be_visible()
+    page.get_by_label("答复内容及理由").fill("经核查，该人员住房情况属实，异议不成立。")
+    page.get_by_role("button", name="答复").click()
+    expect(page.locator("#objection-state")).to_have_text("已答复")
+    screenshot(page, "gongshi-objection-answered")
+
+    now = timezone.now()
+    rnd = w.round
+    rnd.settlement_opens, rnd.settlement_closes = now - timedelta(days=1), now + timedelta(days=9)
+    rnd.save()
+    page.goto(base + "/gongshi/manage/2026/settlement/")
+    row = page.locator("#settlement-table tbody tr").nth(1)
+    row.get_by_label("办理结果").select_option("given_up")
+    row.get_by_label("放弃理由").fill("本人出国，放弃落户")
+    row.get_by_role("button", name="记录").click()
+    expect(page.locator("#count-given-up")).to_have_text("1")
+    expect(page.locator("#count-admitted")).to_have_text("3")
+    expect(page.locator("#count-pending")).to_have_text("2")
+    expect(page.locator("#settlement-table")).to_contain_text("放弃落户：本人出国，放弃落户")
+    screenshot(page, "gongshi-settlement")
+    assert record.problems() == []
