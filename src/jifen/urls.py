@@ -13,5 +13,6 @@ urlpatterns = [
     path("messages/", include("jifen.inbox.urls")),
     path("stats/", include("jifen.stats.urls")),
     path("rounds/", include("jifen.rounds.urls_scoring")),
+    path("gongshi/", include("jifen.publication.urls")),
     path("api/", api.urls),
 ]

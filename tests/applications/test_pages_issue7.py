@@ -277,5 +277,5 @@ def test_the_status_page_marks_the_steps_not_yet_open(client, app):
     html = client.get(reverse("applications:applicant_home")).content.decode()
     closed = re.findall(r'<li class="step step-closed">([^<]+)<span class="step-note">（尚未开放）',
                         html)
-    assert closed == ["公示"]
+    assert closed == []  # every step is handled now (publication too)
     assert 'aria-current="step">填报<' in html

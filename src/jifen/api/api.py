@@ -28,6 +28,7 @@ from . import (
     evidence,
     links,
     messages,
+    publication,
     review_compare,
     review_queue,
     review_results,
@@ -263,6 +264,7 @@ api.add_router("", review_results.router)
 api.add_router("", review_signals.router)
 api.add_router("", rounds_scoring.router)
 api.add_router("", stats_adhoc.router)
+api.add_router("", publication.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

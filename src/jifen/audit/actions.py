@@ -83,6 +83,14 @@ ACTION_LABELS: dict[str, str] = {
     "signal.reopen": "异常信号成员变化，重新待处理",
     "signal.dismiss": "排除异常信号",
     "signal.confirm": "确认异常信号",
+    # publication (公示), objections (异议) and settlement (落户): jifen.publication
+    "publication.publish": "公示拟落户名单",
+    "publication.republish": "重新公示拟落户名单",
+    "objection.file": "提出公示异议",
+    "objection.state": "异议转为核查中",
+    "objection.answer": "答复公示异议",
+    "objection.correct": "因异议更正核验结果",
+    "settlement.record": "记录落户办理结果",
     # views of personal data (record_access: "<app>.<model>.view")
     "accounts.applicantprofile.view": "查阅申请人信息",
     "applications.application.view": "查阅申报内容",

@@ -119,6 +119,7 @@ LOCAL_APPS = [
     "jifen.review",
     "jifen.inbox",
     "jifen.stats",
+    "jifen.publication",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",

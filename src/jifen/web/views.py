@@ -17,8 +17,7 @@ class Phase(NamedTuple):
     open: bool  # handled by this system today; False: described, not yet built
 
 
-# The yearly round, in order (spec: beijing-rules.md, "The yearly process"). Publication and
-# settlement are not built yet; the page says so rather than promising them.
+# The yearly round, in order (spec: beijing-rules.md, "The yearly process").
 PHASES: tuple[Phase, ...] = (
     Phase("注册", "用人单位注册取得单位注册码；申请人注册，凭注册码申请关联所在单位，经单位确认。",
           True),
@@ -27,8 +26,9 @@ PHASES: tuple[Phase, ...] = (
     Phase("部门比对", "人社、住建、教委、税务、公安等部门将各项指标与本部门数据比对核验。", True),
     Phase("复查", "申请人查看初核积分，可对有异议的核验事项申请复查，需要时到区服务窗口现场核验。",
           True),
-    Phase("公示", "确定最终积分，拟落户人员名单向社会公示，接受监督。", False),
-    Phase("落户", "公示无异议的人员办理落户手续。", False),
+    Phase("公示", "确定最终积分，拟落户人员名单向社会公示，接受监督；公示期内可实名提出异议。",
+          True),
+    Phase("落户", "公示无异议的人员办理落户手续。", True),
 )
 
 

@@ -26,7 +26,7 @@ from .access import applicant_page
 
 STEP_NAMES = ("注册", "关联单位", "填报", "提交", "单位审核/提交", "部门比对", "复查", "公示")
 # The steps the system does not handle yet (shown, marked as not yet open).
-NOT_YET_OPEN = frozenset({"公示"})
+NOT_YET_OPEN: frozenset[str] = frozenset()
 SECTION_URL = "applications:declaration_section"
 
 
