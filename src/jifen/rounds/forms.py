@@ -14,7 +14,7 @@ from jifen.rules.ruleset import available_rule_sets, load_rule_set
 from . import phases
 from .models import Round
 from .phases import ORDER
-from .services import PARAMETER_LABELS, VERIFICATION_DAYS_MAX, WINDOW_FIELDS, _verifying_departments
+from .services import PARAMETER_LABELS, VERIFICATION_DAYS_MAX, WINDOW_FIELDS, verifying_departments
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -74,7 +74,7 @@ class RoundForm(forms.Form):
         self.fields["rule_set"].choices = rule_set_choices()
         for f in WINDOW_FIELDS:
             self.fields[f] = _moment_field(f, required=creating and f.startswith("declaration_"))
-        self.departments = _verifying_departments()
+        self.departments = verifying_departments()
         for dept, label in self.departments.items():
             self.fields[f"days_{dept}"] = forms.IntegerField(
                 label=label,

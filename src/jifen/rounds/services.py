@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from jifen.audit.services import record_event
 from jifen.core.errors import FieldError, InvalidInput, NotPermitted
-from jifen.core.roles import Role
+from jifen.core.roles import Department, Role
 from jifen.rules.ruleset import (
     RuleSetError,
     available_rule_sets,
@@ -87,8 +87,9 @@ def schedule_errors(values: Mapping[str, datetime | None]) -> list[FieldError]:
     return errors
 
 
-def _verifying_departments() -> dict[str, str]:
-    from jifen.core.roles import Department
+def verifying_departments() -> dict[str, str]:
+    """The departments that verify records, with their names (their days are set per round)."""
+    # Imported here: jifen.review imports the rounds app.
     from jifen.review.kinds import VERIFYING_DEPARTMENTS
 
     return {d: Department(d).label for d in VERIFYING_DEPARTMENTS}
@@ -101,7 +102,7 @@ def clean_verification_days(value: Any) -> tuple[dict[str, int], list[FieldError
         return {}, []
     if not isinstance(value, Mapping):
         return {}, [FieldError("verification_days", "应为各部门的核验时限（工作日）")]
-    known = _verifying_departments()
+    known = verifying_departments()
     clean: dict[str, int] = {}
     errors: list[FieldError] = []
     for dept, days in value.items():
@@ -320,5 +321,6 @@ def round_update(*, actor, round: Round, changes: Mapping[str, Any], reason: str
     warnings = []
     if {"rule_set", "quota"} & set(new) and has_scoring_run(rnd):
         warnings.append(RERUN_WARNING)
-    round.__dict__.update({f: getattr(rnd, f) for f in PARAMETERS})
+    for f in new:  # the caller's instance shows the change too
+        setattr(round, f, getattr(rnd, f))
     return RoundUpdate(rnd, made, warnings)

@@ -41,7 +41,7 @@ def _shown(field: str, value: Any) -> str:
     if field.endswith(("_opens", "_closes")) and isinstance(value, str):
         return timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
     if field == "verification_days" and isinstance(value, dict):
-        labels = services._verifying_departments()
+        labels = services.verifying_departments()
         return "；".join(f"{labels.get(k, k)} {v} 个工作日" for k, v in value.items())
     return str(value)
 
@@ -113,7 +113,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 def round_detail(request: HttpRequest, year: int) -> HttpResponse:
     rnd = selectors.round_by_year(year)
     days = rnd.verification_days or {}
-    labels = services._verifying_departments()
+    labels = services.verifying_departments()
     return render(
         request,
         "rounds/setup_detail.html",
