@@ -17,8 +17,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from jifen.accounts import services as account_services
 from jifen.accounts.models import User
 from jifen.applications import services as app_services
-from jifen.applications.models import Application
+from jifen.applications.models import Application, EmploymentLink, LinkStatus
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase
+from jifen.rounds.selectors import round_in_phase
 
 PASSWORD = "Jifen-test-Passw0rd!"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -135,10 +137,18 @@ def employer_submitted(year: int = 2026) -> tuple[User, User, Application]:
 
 
 def linked_pair() -> tuple[User, User]:
-    """An applicant whose link to a new employer is confirmed."""
+    """An applicant whose link to a new employer is confirmed: through the services while a
+    round's registration phase is open, else as made in an earlier one (the row itself)."""
     applicant, agent = make_applicant(), make_employer()
-    link = app_services.link_request(actor=applicant, employer_code=agent.employer.code)
-    app_services.link_confirm(actor=agent, link_id=link.pk)
+    rnd = round_in_phase(Phase.REGISTRATION)
+    if rnd is not None and rnd.phase_open(Phase.REGISTRATION):
+        link = app_services.link_request(actor=applicant, employer_code=agent.employer.code)
+        app_services.link_confirm(actor=agent, link_id=link.pk)
+    else:
+        EmploymentLink.objects.create(
+            applicant=applicant.applicant, employer=agent.employer, status=LinkStatus.CONFIRMED,
+            decided_at=timezone.now(), decided_by=agent,
+        )
     return applicant, agent
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("jifen.web.urls")),
     path("accounts/", include("jifen.accounts.urls")),
     path("my/", include("jifen.applications.urls")),
+    path("staff/rounds/", include("jifen.rounds.urls_setup")),
     path("staff/", include("jifen.web.staff_urls")),
     path("review/", include("jifen.review.urls")),
     path("messages/", include("jifen.inbox.urls")),

@@ -22,6 +22,7 @@ from tests.factories import (
     id_number,
     make_applicant,
     make_employer,
+    make_round,
 )
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,7 @@ def test_full_width_token_username(client: Client) -> None:
 
 
 def test_full_width_employer_code_links() -> None:
+    make_round(2026)  # links are made in a round's registration phase
     applicant, agent = make_applicant(), make_employer()
     link = app_services.link_request(actor=applicant,
                                      employer_code=full_width(agent.employer.code.lower()))

@@ -29,6 +29,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _registration_open() -> None:
+    """Links are made in a round's registration phase (注册与单位关联): one open now."""
+    make_round(2025)
+
+
 def link_row(link: EmploymentLink) -> dict[str, Any]:
     return EmploymentLink.objects.filter(pk=link.pk).values(
         "status", "reason", "decided_at", "decided_by", "employer"

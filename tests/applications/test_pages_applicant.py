@@ -509,7 +509,8 @@ def test_closed_round_from_the_start_cannot_be_started(rnd):
     html = html_of(client.get(HOME))
     assert "不在申报期内" in html and ">开始填报</button>" not in html
     response = client.post(reverse("applications:application_start"), follow=True)
-    assert "不在2026年度申报期内" in html_of(response)
+    # The gate's message names the phase and its window (jifen.rounds.phases.require_open).
+    assert "个人申报阶段已经结束：2026年度个人申报阶段为 " in html_of(response)
     assert not Application.objects.exists()
 
 

@@ -24,6 +24,12 @@ from tests.files import PDF
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _registration_open() -> None:
+    """Links are made in a round's registration phase (注册与单位关联): one open now."""
+    make_round(2025)
+
+
 def submitted_application() -> tuple[User, User, Application]:
     """An applicant whose full declaration is submitted to their (confirmed) employer."""
     make_round(2026)

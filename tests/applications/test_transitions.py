@@ -531,11 +531,28 @@ def test_return_with_a_stale_version(agent, submitted) -> None:
                                     version=submitted.version + 1)
 
 
+def close_employer_review(rnd: Round) -> None:
+    now = timezone.now()
+    Round.objects.filter(pk=rnd.pk).update(
+        employer_review_opens=now - timedelta(days=60),
+        employer_review_closes=now - timedelta(minutes=1),
+    )
+
+
 def test_return_outside_the_window(rnd, agent, submitted) -> None:
-    close_window(rnd)
-    with refused(OutsideWindow, submitted):
+    close_employer_review(rnd)
+    with refused(OutsideWindow, submitted) as exc:
         services.application_return(actor=agent, application_id=submitted.pk, reason="x",
                                     version=submitted.version)
+    assert exc.value.message.startswith("单位审核阶段已经结束：2026年度单位审核阶段为 ")
+
+
+def test_the_employer_reviews_after_the_declaration_closed(rnd, agent, submitted) -> None:
+    # By the default schedule the employer review runs five days past the declaration.
+    close_window(rnd)
+    app = services.application_employer_submit(actor=agent, application_id=submitted.pk,
+                                               version=submitted.version)
+    assert app.status == Status.EMPLOYER_SUBMITTED
 
 
 def test_resubmit_after_return_clears_the_reason(applicant, agent, submitted) -> None:
@@ -605,10 +622,11 @@ def test_employer_submit_with_a_stale_version(agent, submitted) -> None:
 
 
 def test_employer_submit_outside_the_window(rnd, agent, submitted) -> None:
-    close_window(rnd)
-    with refused(OutsideWindow, submitted):
+    close_employer_review(rnd)
+    with refused(OutsideWindow, submitted) as exc:
         services.application_employer_submit(actor=agent, application_id=submitted.pk,
                                              version=submitted.version)
+    assert exc.value.message.startswith("单位审核阶段已经结束：2026年度单位审核阶段为 ")
 
 
 # --- self-assessment ------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from jifen.review.models import (
     VerificationItem,
 )
 from jifen.review.results import score_completed
+from jifen.rounds import phases
+from jifen.rounds.models import Round
 from jifen.web.audit_display import event_lines
 from tests.factories import employer_submitted, make_applicant, make_staff
 from tests.review.results_world import (
@@ -120,13 +122,17 @@ def test_outside_the_window_there_is_no_request(w: World) -> None:
     close_recheck(w.app)
     with pytest.raises(OutsideWindow) as exc:
         ask(w, "housing")
-    assert exc.value.message.startswith("不在复查申请期内：2026年度复查申请期为 ")
     rnd = w.app.round
-    rnd.recheck_opens = rnd.recheck_closes = None
-    rnd.save()
+    rnd.refresh_from_db()
+    # The gate's message: the phase, and its window in phases.describe's words.
+    assert exc.value.message == f"初核结果与复查阶段已经结束：{phases.describe(rnd, 'recheck')}"
+    assert exc.value.message.startswith("初核结果与复查阶段已经结束：2026年度初核结果与复查阶段为 ")
+    # A window taken away (update(): save() would give the default one back).
+    Round.objects.filter(pk=rnd.pk).update(recheck_opens=None, recheck_closes=None)
+    w.app.round.refresh_from_db()
     with pytest.raises(OutsideWindow) as exc:
         ask(w, "housing")
-    assert exc.value.message == "不在复查申请期内：2026年度尚未开放复查申请"
+    assert exc.value.message == "初核结果与复查阶段尚未安排：2026年度初核结果与复查阶段尚未安排"
     assert not RecheckRequest.objects.exists()
 
 

@@ -55,8 +55,13 @@ def test_round_create(bureau) -> None:
     event = AuditEvent.objects.get(action="round.create")
     assert (event.actor, event.ip) == (bureau, "10.1.2.3")
     assert (event.target_type, event.target_id) == ("rounds.round", str(rnd.pk))
+    windows = event.after.pop("windows")
     assert event.after == {"year": 2026, "rule_set": "beijing-2020", "quota": 6000,
-                           "opens": opens.isoformat(), "closes": closes.isoformat()}
+                           "opens": opens.isoformat(), "closes": closes.isoformat(),
+                           "verification_days": {}}
+    # Every phase's window, the unscheduled ones from the default schedule.
+    assert windows["scoring_opens"] == rnd.scoring_opens.isoformat()
+    assert len(windows) == 16
 
 
 @pytest.mark.parametrize("year,rule_set", [(2018, "beijing-2016"), (2019, "beijing-2016"),

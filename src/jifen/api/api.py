@@ -35,6 +35,7 @@ from . import (
     review_signals,
     rounds_scoring,
     stats_adhoc,
+    round_setup,
 )
 from . import auth as auth_api
 
@@ -265,6 +266,7 @@ api.add_router("", review_signals.router)
 api.add_router("", rounds_scoring.router)
 api.add_router("", stats_adhoc.router)
 api.add_router("", publication.router)
+api.add_router("", round_setup.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

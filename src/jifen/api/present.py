@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from jifen.accounts.models import ApplicantProfile, Employer, User
 from jifen.applications import declaration as decl
 from jifen.applications import selectors
 from jifen.applications.explain import explain_zh, reasons_of
 from jifen.applications.models import Application, EmploymentLink, Evidence
 from jifen.core.errors import FieldError
+from jifen.rounds import phases
 from jifen.rounds.models import Round
 from jifen.rules import Breakdown
 
@@ -59,6 +62,27 @@ def round_(r: Round) -> dict[str, Any]:
         "declaration_opens": r.declaration_opens,
         "declaration_closes": r.declaration_closes,
         "declaration_open": r.declaration_open(),
+        "verification_days": r.verification_days or {},
+        **round_phases(r),
+    }
+
+
+def round_phases(r: Round) -> dict[str, Any]:
+    """Each phase with its window and state, and the phases open now."""
+    now = timezone.now()
+    return {
+        "phases": [
+            {
+                "phase": s.phase.value,
+                "label": s.label,
+                "opens": s.opens,
+                "closes": s.closes,
+                "state": s.state,
+                "state_label": s.state_label,
+            }
+            for s in phases.states(r, now)
+        ],
+        "open_phases": [p.value for p in phases.open_phases(r, now)],
     }
 
 

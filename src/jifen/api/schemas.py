@@ -231,6 +231,17 @@ class RegisteredOut(Schema):
     employer_code: str | None = Field(None, description="单位注册码（仅单位注册时返回）")
 
 
+class PhaseOut(Schema):
+    phase: str = Field(..., description="阶段：registration、declaration、employer_review、"
+                       "verification、recheck、scoring、publication、settlement")
+    label: str = Field(..., description="阶段名称")
+    opens: datetime | None
+    closes: datetime | None
+    state: str = Field(..., description="open（进行中）、upcoming（未开始）、closed（已结束）"
+                       "或 unscheduled（未安排）")
+    state_label: str
+
+
 class RoundOut(Schema):
     id: int
     year: int
@@ -239,6 +250,11 @@ class RoundOut(Schema):
     declaration_opens: datetime
     declaration_closes: datetime
     declaration_open: bool
+    verification_days: dict[str, int] = Field(
+        ..., description="各部门核验时限（工作日），未列出的部门按默认 10 个工作日"
+    )
+    phases: list[PhaseOut] = Field(..., description="各阶段及其时间窗口，按年度工作顺序")
+    open_phases: list[str] = Field(..., description="当前进行中的阶段")
 
 
 # --- employment links ---------------------------------------------------------------------

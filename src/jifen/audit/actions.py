@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, str] = {
     "rounds.scoring_finish": "完成积分评定并更新评定结果",
     "rounds.scoring_stop": "积分评定已停止",
     "rounds.scoring_fail": "积分评定出错",
+    "round.update": "变更年度参数",
     "applications.import": "批量导入申报",
     "round.import_published": "导入往年公布名单",
     # statistics (统计): ad-hoc questions and what-if

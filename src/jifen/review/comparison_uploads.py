@@ -26,6 +26,7 @@ from jifen.audit.services import record_event
 from jifen.core.errors import InvalidInput, NotPermitted
 from jifen.core.roles import Role
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase, require_open
 
 from .comparisons import run_comparison, running_conflict, running_run, start_run
 from .kinds import KIND_DEPARTMENT, KIND_NAMES, KINDS, VERIFYING_DEPARTMENTS, kinds_of
@@ -102,6 +103,7 @@ def accept_upload(
         )
     if round_ is None:
         raise InvalidInput("请选择积分落户年度", field="year")
+    require_open(round_, Phase.VERIFICATION)  # before copying a big file (start_run again)
     name = _clean_name(getattr(upload, "name", "") or "")
     suffix = Path(name).suffix.lower()
     declared_size = int(getattr(upload, "size", 0) or 0)

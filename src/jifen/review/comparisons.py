@@ -28,6 +28,7 @@ from jifen.audit.services import record_event
 from jifen.core import crypto
 from jifen.core.errors import Conflict
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase, require_open
 from jifen.rules import load_rule_set
 
 from . import ledger, records, results
@@ -101,6 +102,8 @@ def start_run(
 ) -> ComparisonRun:
     """The run's row, committed at once (unless the caller holds a transaction) so that its
     progress can be watched. Conflict while another comparison of ``kind`` runs in the round."""
+    # A department's records are compared while the round is in verification (部门核验).
+    require_open(round_, Phase.VERIFICATION)
     # The round's row serialises the starts of its comparisons (the database's constraint
     # one_running_comparison_per_kind backs this up).
     Round.objects.select_for_update().filter(pk=round_.pk).exists()

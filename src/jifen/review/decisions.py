@@ -21,6 +21,8 @@ from jifen.applications.selectors import profile_of
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, FieldError, InvalidInput, NotFound, NotPermitted
 from jifen.core.roles import Role
+from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase, require_open
 from jifen.rules import validate_profile
 from jifen.rules.problems import problem_zh
 from jifen.rules.ruleset import load_rule_set
@@ -63,6 +65,7 @@ def _locked_item(actor: User, item_id: int) -> VerificationItem:
         raise NotFound(NOT_FOUND)
     if item.recheck in IN_RECHECK:
         raise Conflict(IN_RECHECK_MESSAGE)
+    require_open(item.application.round, Phase.VERIFICATION)
     return item
 
 
@@ -194,6 +197,10 @@ def items_bulk_confirm(*, actor: User, item_ids: Sequence[int]) -> BulkResult:
         .select_for_update(of=("self",))
         .order_by("pk")
     )
+    # Every round the chosen items belong to must be in its verification phase.
+    app_ids = {i.application_id for i in items}
+    for rnd in Round.objects.filter(applications__pk__in=app_ids).distinct().order_by("year"):
+        require_open(rnd, Phase.VERIFICATION)
     made: list[Decision] = []
     for item in items:
         # A matched item's latest decision is its comparison: its value is the recorded one.

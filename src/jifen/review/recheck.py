@@ -30,10 +30,11 @@ from jifen.core.errors import (
     InvalidInput,
     NotFound,
     NotPermitted,
-    OutsideWindow,
 )
 from jifen.core.roles import Department, Role
+from jifen.rounds import phases
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase
 from jifen.rules import load_rule_set
 
 from . import ledger, notifications, records
@@ -65,14 +66,14 @@ def _stamp(when: Any) -> str:
 
 def window_text(rnd: Round) -> str:
     """The re-check window in words (for refusals and pages)."""
-    if rnd.recheck_opens is None or rnd.recheck_closes is None:
-        return f"{rnd.year}年度尚未开放复查申请"
-    return f"{rnd.year}年度复查申请期为 {_stamp(rnd.recheck_opens)} 至 {_stamp(rnd.recheck_closes)}"
+    return phases.describe(rnd, Phase.RECHECK)
 
 
 def _check_window(rnd: Round) -> None:
-    if not rnd.recheck_open():
-        raise OutsideWindow(f"不在复查申请期内：{window_text(rnd)}")
+    """Filing and answering a re-check both happen in the re-check phase (初核结果与复查): the
+    departments answer within the window the bureau set, before scoring takes the verified
+    data. Not the verification phase: by the default schedule it closes as re-checks open."""
+    phases.require_open(rnd, Phase.RECHECK)
 
 
 def _text(value: Any, *, field: str, missing: str, limit: int) -> str:
@@ -298,6 +299,7 @@ def _waiting_for_department(item: VerificationItem) -> None:
 def dispute_send_onsite(*, actor: User, dispute_id: int, reason: str) -> Dispute:
     """The owning department asks the district service window to see the originals."""
     dispute, item = _staff_dispute(actor, dispute_id)
+    _check_window(item.application.round)
     _owning_department(actor, item, "转交现场核验")
     _waiting_for_department(item)
     if dispute.onsite_at is not None:
@@ -329,6 +331,7 @@ def dispute_onsite_record(*, actor: User, dispute_id: int, note: str, consistent
     """The service window records what the originals showed and returns the dispute to the
     owning department (which answers it)."""
     dispute, item = _staff_dispute(actor, dispute_id)
+    _check_window(item.application.round)
     if actor.department != Department.SERVICE_WINDOW:
         raise NotPermitted("只有区服务窗口的审核员可以记录现场核验结果")
     if item.recheck != RecheckState.ONSITE:
@@ -369,6 +372,7 @@ def dispute_answer(
     reviewer's correction is (``corrections.parse_correction``: the kind's rows, or yes/no).
     The application is scored again and the applicant told the answer and the score."""
     dispute, item = _staff_dispute(actor, dispute_id)
+    _check_window(item.application.round)
     _owning_department(actor, item, "答复复查")
     _waiting_for_department(item)
     if outcome not in Outcome.values:

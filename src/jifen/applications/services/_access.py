@@ -12,9 +12,10 @@ from typing import Any
 from django.utils import timezone
 
 from jifen.accounts.models import ApplicantProfile, Employer, User
-from jifen.core.errors import NotFound, NotPermitted, OutsideWindow, StaleVersion
+from jifen.core.errors import NotFound, NotPermitted, StaleVersion
 from jifen.core.roles import Role
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase, require_open
 
 from ..models import Application, Status
 
@@ -75,11 +76,9 @@ def check_version(app: Application, version: int | None) -> None:
         )
 
 
-def check_window(rnd: Round) -> None:
-    if not rnd.declaration_open():
-        opens = timezone.localtime(rnd.declaration_opens).strftime("%Y-%m-%d %H:%M")
-        closes = timezone.localtime(rnd.declaration_closes).strftime("%Y-%m-%d %H:%M")
-        raise OutsideWindow(f"不在{rnd.year}年度申报期内（{opens} 至 {closes}）")
+def check_window(rnd: Round, phase: Phase = Phase.DECLARATION) -> None:
+    """OutsideWindow unless ``phase`` (the declaration by default) of ``rnd`` is open now."""
+    require_open(rnd, phase)
 
 
 def bump(app: Application, **fields: Any) -> None:

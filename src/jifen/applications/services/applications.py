@@ -14,6 +14,7 @@ from jifen.audit import redact
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase
 from jifen.rounds.selectors import current_round
 from jifen.rules.ruleset import load_rule_set
 
@@ -192,7 +193,7 @@ def application_return(
         raise InvalidInput("请填写退回理由", field="reason")
     if app.status != Status.SUBMITTED:
         raise Conflict(f"申报{app.get_status_display()}，不能退回")
-    check_window(app.round)
+    check_window(app.round, Phase.EMPLOYER_REVIEW)
     check_version(app, version)
     bump(app, status=Status.RETURNED, return_reason=reason[:500])
     record_event(
@@ -217,7 +218,7 @@ def application_employer_submit(
     app = employer_application(actor, application_id)
     if app.status != Status.SUBMITTED:
         raise Conflict(f"申报{app.get_status_display()}，不能提交")
-    check_window(app.round)
+    check_window(app.round, Phase.EMPLOYER_REVIEW)
     check_version(app, version)
     bump(app, status=Status.EMPLOYER_SUBMITTED, employer_submitted_at=timezone.now())
     record_event(

@@ -34,6 +34,7 @@ from jifen.core import crypto
 from jifen.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from jifen.core.roles import Role
 from jifen.rounds.models import Round
+from jifen.rounds.phases import Phase, require_open
 from jifen.rules import ProfileError, validate_profile
 from jifen.rules.identity import birth_date_of, sex_of
 from jifen.rules.profile_fast import read_profile_json
@@ -433,6 +434,10 @@ def import_applications(
     if rnd is None:
         raise NotFound(f"没有 {year} 年度的积分落户年度，请先创建（manage.py round_create）",
                        field="year")
+    # The bureau's bulk intake hands applications straight to the departments (they arrive
+    # employer-submitted, awaiting verification): accepted while the round is in verification,
+    # so that every imported application can still be verified before scoring.
+    require_open(rnd, Phase.VERIFICATION)
     check, sha256 = check_file(rnd, path)
     changed = Conflict("导入文件在读取过程中被修改，未导入任何申报；请重新导入")
     try:

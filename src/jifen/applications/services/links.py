@@ -11,14 +11,26 @@ from jifen.audit import redact
 from jifen.audit.services import record_event
 from jifen.core.errors import Conflict, InvalidInput, NotFound
 from jifen.core.text import halfwidth
+from jifen.rounds.phases import Phase, require_open
+from jifen.rounds.selectors import round_in_phase
 
 from ..models import ACTIVE_LINK_STATUSES, Application, EmploymentLink, LinkStatus, Status
 from ._access import applicant_of, employer_of
 
 
+def _require_registration() -> None:
+    """Links are made and decided in the registration phase (注册与单位关联) of the round
+    people are working on; with no round at all there is nothing to link for."""
+    rnd = round_in_phase(Phase.REGISTRATION)
+    if rnd is None:
+        raise NotFound("目前没有积分落户年度，暂不能办理单位关联")
+    require_open(rnd, Phase.REGISTRATION)
+
+
 @transaction.atomic
 def link_request(*, actor: User, employer_code: str) -> EmploymentLink:
     applicant = applicant_of(actor)
+    _require_registration()
     code = halfwidth(employer_code or "").strip().upper()  # full width from a Chinese IME
     employer = Employer.objects.filter(code=code).first()
     if employer is None:
@@ -91,6 +103,7 @@ def _decide_link(actor: User, link_id: int) -> EmploymentLink:
         raise NotFound("没有找到该关联申请")
     if link.status != LinkStatus.PENDING:
         raise Conflict(f"该关联申请{link.get_status_display()}，不能重复处理")
+    _require_registration()
     return link
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jifen.audit.context import audit_context
 from jifen.core.errors import InvalidInput
+from jifen.rounds.phases import ORDER, Phase, field_names
 from jifen.rounds.services import round_create
 
 # Without --opens/--closes the declaration opens today and stays open this many days.
@@ -23,6 +24,11 @@ _OPTIONS = {
     "declaration_opens": "--opens",
     "declaration_closes": "--closes",
 }
+# The other phases' windows: --scoring-opens D, --scoring-closes D … (default: the schedule).
+_WINDOW_OPTIONS = {
+    f: "--" + f.replace("_", "-") for p in ORDER if p != Phase.DECLARATION for f in field_names(p)
+}
+_OPTIONS.update(_WINDOW_OPTIONS)
 
 
 def _moment(text: str, option: str, *, end_of_day: bool) -> datetime:
@@ -54,7 +60,9 @@ class Command(BaseCommand):
         f"the start of today and closes {DEFAULT_WINDOW_DAYS} days later. The last line of "
         'the output is one JSON object: {"year", "rule_set", "quota", "id"}. Exit status 1, '
         "with each problem named by its option (in Chinese), when the year already has a round "
-        "or an input is wrong."
+        "or an input is wrong. The other phases' windows (--registration-opens, "
+        "--registration-closes, --employer-review-opens … --settlement-closes, dates as "
+        "above) default to the schedule relative to the declaration window."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,6 +78,8 @@ class Command(BaseCommand):
         )
         parser.add_argument("--opens", default=None, help="declaration opens (ISO date)")
         parser.add_argument("--closes", default=None, help="declaration closes (ISO date)")
+        for field, option in _WINDOW_OPTIONS.items():
+            parser.add_argument(option, dest=field, default=None, help=f"{field} (ISO date)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = timezone.make_aware(datetime.combine(timezone.localdate(), time()))
@@ -81,6 +91,11 @@ class Command(BaseCommand):
             if options["closes"]
             else opens + timedelta(days=DEFAULT_WINDOW_DAYS)
         )
+        windows = {
+            field: _moment(options[field], option, end_of_day=field.endswith("_closes"))
+            for field, option in _WINDOW_OPTIONS.items()
+            if options.get(field)
+        }
         try:
             with audit_context(channel="cli"):
                 rnd = round_create(
@@ -90,6 +105,7 @@ class Command(BaseCommand):
                     rule_set=options["rule_set"],
                     opens=opens,
                     closes=closes,
+                    windows=windows,
                 )
         except InvalidInput as exc:
             for err in exc.errors:
