@@ -33,9 +33,9 @@ from . import (
     review_queue,
     review_results,
     review_signals,
+    round_setup,
     rounds_scoring,
     stats_adhoc,
-    round_setup,
 )
 from . import auth as auth_api
 

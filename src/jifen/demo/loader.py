@@ -53,6 +53,7 @@ from jifen.core import crypto
 from jifen.core.roles import Department, Role
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
+from jifen.demo.past_round import load_past_round
 from jifen.demo.verification import load_verification
 from jifen.rounds import services as round_services
 from jifen.rounds.models import Round
@@ -379,6 +380,7 @@ def _load(year: int, stdout: _Writer | None) -> None:
     _account_administration(people)
     _say(stdout, "  account administration: a disabled account, a locked one")
     load_verification(rnd, bureau=bureau, say=lambda text: _say(stdout, text))
+    load_past_round(bureau=bureau, say=lambda text: _say(stdout, text), demo_year=rnd.year)
 
 
 def _account_administration(people: _People) -> None:

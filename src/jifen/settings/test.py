@@ -38,6 +38,7 @@ SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"
 
 # The demo's verification scene at a test's size (make run loads 360 compared + 40 waiting).
 DEMO_VERIFICATION_SIZE = (12, 4)
+DEMO_PAST_ROUND_SIZE = 40
 # Uploaded department record files (data comparison) go to a folder of this test process.
 COMPARISON_UPLOAD_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-comparisons-{os.getpid()}"
 
