@@ -42,5 +42,6 @@ def test_the_past_round_is_scored_published_objected_and_settling():
     corrected = Objection.objects.get(round=rnd, decision__isnull=False)
     assert corrected.state == ObjectionState.ANSWERED and "重新公示" in corrected.answer
     assert sorted(Settlement.objects.filter(round=rnd).values_list("state", flat=True)) == [
-        "given_up", "settled",
+        "given_up",
+        "settled",
     ]

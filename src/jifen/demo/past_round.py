@@ -95,7 +95,10 @@ def load_past_round(*, bureau: User, say: Say, demo_year: int) -> Round | None:
     quota = max(1, round(size * PLACES_PER_APPLICANT))
     now = timezone.now().replace(second=0, microsecond=0)
     rnd = round_services.round_create(
-        actor=bureau, year=YEAR, opens=now - timedelta(days=1), closes=now + timedelta(days=1),
+        actor=bureau,
+        year=YEAR,
+        opens=now - timedelta(days=1),
+        closes=now + timedelta(days=1),
         quota=quota,
     )
     rnd = _open_now(rnd, *phases.ORDER)
@@ -106,8 +109,9 @@ def load_past_round(*, bureau: User, say: Say, demo_year: int) -> Round | None:
         for kind in KINDS:
             reviewer = User.objects.get(username=f"demo-reviewer-{KIND_DEPARTMENT[kind]}")
             path = _department_file(kind, profiles, rng, Path(tmp))
-            run = start_run(round_=rnd, kind=kind, actor=reviewer, file_name=path.name,
-                            size=path.stat().st_size)
+            run = start_run(
+                round_=rnd, kind=kind, actor=reviewer, file_name=path.name, size=path.stat().st_size
+            )
             run_comparison(run, FileSource(path, kind, file_name=path.name))
     say(f"  past round {YEAR}: {size} applications compared by the departments, quota {quota}")
 
@@ -116,18 +120,23 @@ def load_past_round(*, bureau: User, say: Say, demo_year: int) -> Round | None:
     say(f"  past round {YEAR}: scored (line {run.line}, {run.admitted} admitted) and published")
 
     admitted = list(
-        RankedResult.objects.filter(run=run, admitted=True).order_by("position")
+        RankedResult.objects.filter(run=run, admitted=True)
+        .order_by("position")
         .values_list("rank", "application_id")
     )
     _objections(rnd, bureau, admitted, rng)
     rnd.refresh_from_db()
     run = rnd.current_run
-    say(f"  past round {YEAR}: three objections (异议) — answered, corrected and re-run "
-        f"(line {run.line}, {run.admitted} admitted), still being checked")
+    say(
+        f"  past round {YEAR}: three objections (异议) — answered, corrected and re-run "
+        f"(line {run.line}, {run.admitted} admitted), still being checked"
+    )
     _settlements(rnd, bureau)
     _final_windows(rnd)
-    say(f"  past round {YEAR}: settlement (落户) begun — places taken, one given up "
-        "(not re-allocated)")
+    say(
+        f"  past round {YEAR}: settlement (落户) begun — places taken, one given up "
+        "(not re-allocated)"
+    )
     return rnd
 
 
@@ -140,36 +149,45 @@ def _objections(rnd: Round, bureau: User, admitted: list[tuple[int, int]], rng: 
         "此人学历信息与我所知情况不符，请核实。",
     ]
     filed = [
-        publication.objection_file(year=rnd.year, rank=rank, name=name, phone=phone,
-                                   reason=reason, ip="192.0.2.10")
+        publication.objection_file(
+            year=rnd.year, rank=rank, name=name, phone=phone, reason=reason, ip="192.0.2.10"
+        )
         for rank, (name, phone), reason in zip(ranks, people, reasons, strict=True)
     ]
     # 1: checked and answered without a change.
-    publication.objection_start_check(actor=bureau, objection_id=filed[0].pk,
-                                      note="已调取住建部门产权登记信息核对")
+    publication.objection_start_check(
+        actor=bureau, objection_id=filed[0].pk, note="已调取住建部门产权登记信息核对"
+    )
     publication.objection_answer(
-        actor=bureau, objection_id=filed[0].pk,
+        actor=bureau,
+        objection_id=filed[0].pk,
         answer="经核查，该申请人申报的自有住房有不动产权证书，登记信息与申报一致，积分无误。",
     )
     # 2: the department's record was wrong: the employment months are corrected, the round is
     # scored again and the list re-published.
     second = filed[1]
     value = _shortened(second.application_id)
-    publication.objection_start_check(actor=bureau, objection_id=second.pk,
-                                      note="已请人社部门复核社会保险缴费记录")
+    publication.objection_start_check(
+        actor=bureau, objection_id=second.pk, note="已请人社部门复核社会保险缴费记录"
+    )
     publication.objection_correct(
-        actor=bureau, objection_id=second.pk, kind="social_insurance", value=value,
+        actor=bureau,
+        objection_id=second.pk,
+        kind="social_insurance",
+        value=value,
         reason="人社部门复核：最近一段缴费记录有误，最后6个月未实际缴纳",
     )
     _score(rnd, bureau)
     publication.publish(actor=bureau, round=rnd)
     publication.objection_answer(
-        actor=bureau, objection_id=second.pk,
+        actor=bureau,
+        objection_id=second.pk,
         answer="经人社部门复核，该申请人部分社会保险为补缴，已更正核验结果并重新评定、重新公示。",
     )
     # 3: still being checked.
-    publication.objection_start_check(actor=bureau, objection_id=filed[2].pk,
-                                      note="已请教育部门核验学历学位证书")
+    publication.objection_start_check(
+        actor=bureau, objection_id=filed[2].pk, note="已请教育部门核验学历学位证书"
+    )
 
 
 def _shortened(application_id: int) -> Any:
@@ -182,7 +200,8 @@ def _shortened(application_id: int) -> Any:
 
 def _settlements(rnd: Round, bureau: User) -> None:
     rows = list(
-        RankedResult.objects.filter(run=rnd.current_run, admitted=True).order_by("position")
+        RankedResult.objects.filter(run=rnd.current_run, admitted=True)
+        .order_by("position")
         .values_list("application_id", flat=True)
     )
     today = timezone.localdate()
@@ -190,13 +209,17 @@ def _settlements(rnd: Round, bureau: User) -> None:
     for i, application_id in enumerate(rows):
         if i == given_up and i > 0:
             publication.settlement_record(
-                actor=bureau, year=rnd.year, application_id=application_id,
-                state=SettlementState.GIVEN_UP, reason="本人书面申请放弃本年度落户资格",
+                actor=bureau,
+                year=rnd.year,
+                application_id=application_id,
+                state=SettlementState.GIVEN_UP,
+                reason="本人书面申请放弃本年度落户资格",
             )
         elif i % 3 != 2:  # two in three have settled; the others are still to come
             publication.settlement_record(
-                actor=bureau, year=rnd.year, application_id=application_id,
-                state=SettlementState.SETTLED, settled_on=today - timedelta(days=i % 5),
+                actor=bureau,
+                year=rnd.year,
+                application_id=application_id,
+                state=SettlementState.SETTLED,
+                settled_on=today - timedelta(days=i % 5),
             )
-
-

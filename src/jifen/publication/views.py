@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -158,13 +158,8 @@ def objection_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _rerun_link(year: int) -> str:
-    """The scoring run's page, if the rounds app has one (built beside this app)."""
-    for name, args in (("rounds:scoring", [year]), ("rounds:detail", [year])):
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return ""
+    """The round's scoring page (积分评定), where the bureau starts the re-run."""
+    return reverse("scoring:home", args=[year])
 
 
 @bureau_only
