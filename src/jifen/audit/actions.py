@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "api.token_revoke": "注销接口访问令牌",
     # rounds
     "round.create": "创建积分落户年度",
+    "round.import_published": "导入往年公布名单",
     "applications.import": "批量导入申报",
     # links and applications
     "link.request": "申请关联用人单位",
