@@ -53,6 +53,7 @@ from jifen.core import crypto
 from jifen.core.roles import Department, Role
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
+from jifen.demo.past_round import YEAR as PAST_YEAR
 from jifen.demo.past_round import load_past_round
 from jifen.demo.verification import load_verification
 from jifen.rounds import services as round_services
@@ -564,5 +565,19 @@ def format_summary(summary: DemoSummary, *, url: str = DEFAULT_URL) -> str:
     ]
     for a in summary.accounts:
         lines.append("  " + _pad(a.username, user_w) + _pad(a.role, role_w) + a.state)
-    lines.append("")
+    base = url.rstrip("/")
+    past = Round.objects.filter(year=PAST_YEAR, source="live").first()
+    if past is not None:
+        lines += [
+            "",
+            f"  往年演示：{PAST_YEAR}年度已完成积分评定并公示，有异议和落户办理记录：",
+            f"    公示名单（无需登录）{base}/gongshi/{PAST_YEAR}/",
+            f"    积分评定（demo-bureau）{base}/rounds/{PAST_YEAR}/scoring/",
+            f"    公示、异议与落户（demo-bureau）{base}/gongshi/manage/{PAST_YEAR}/",
+        ]
+    lines += [
+        f"  统计分析、应急统计、模拟测算（demo-bureau）：{base}/stats/",
+        f"  年度设置与工作阶段（demo-bureau）：{base}/staff/rounds/",
+        "",
+    ]
     return "\n".join(lines)
