@@ -100,6 +100,41 @@ def test_the_adhoc_xlsx_download(boss_client):
     assert AuditEvent.objects.filter(action="stats.adhoc_export").count() == 1
 
 
+def test_a_round_too_big_for_a_request_is_computed_in_the_background(
+    boss_client, settings, django_capture_on_commit_callbacks
+):
+    """Above STATS_WHATIF_MAX the page queues a job (django-tasks; immediate in the tests) and
+    follows it; the outcome and its XLSX are the job's, readable by its bureau user only."""
+    build(24)
+    settings.STATS_WHATIF_MAX = 10
+    with django_capture_on_commit_callbacks(execute=True):
+        response = boss_client.post(WHATIF, {"year": "2026", "quota": "5", "action": "run"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(WHATIF + "?job=")
+    html = boss_client.get(location).content.decode()
+    assert "落户指标数由10调整为5" in html and "不再取得落户资格" in html
+    assert 'value="5"' in html  # the scenario shown as it was typed
+    assert AuditEvent.objects.filter(action="stats.whatif").count() == 1
+    export = boss_client.get(location + "&export=1")
+    assert export.status_code == 200
+    assert openpyxl.load_workbook(io.BytesIO(export.content))["模拟测算"].max_row > 1
+    other = staff_client(make_staff(Role.BUREAU_ADMIN))
+    refused = other.get(location)
+    assert "没有这项模拟测算（可能已过期，请重新测算）" in refused.content.decode()
+    assert refused.status_code == 404
+
+
+def test_a_running_job_refreshes_the_page(boss_client, settings):
+    """Queued (no worker yet): the page says so and refreshes itself."""
+    build(24)
+    settings.STATS_WHATIF_MAX = 10
+    response = boss_client.post(WHATIF, {"year": "2026", "action": "run"})
+    html = boss_client.get(response["Location"]).content.decode()
+    assert "正在后台测算" in html and "排队中" in html
+    assert '<meta http-equiv="refresh" content="3">' in html
+
+
 def test_the_whatif_page(boss_client):
     w = build(24)
     rows_before = RankedResult.objects.count()

@@ -183,7 +183,9 @@ def test_refusals(boss, settings):
     settings.STATS_WHATIF_MAX = 2
     with pytest.raises(Conflict) as caught:
         compute_whatif(actor=boss, year=2026, scenario=Scenario())
-    assert caught.value.message == "本年度共3份申报，超过模拟测算在线计算的上限2份"
+    assert caught.value.message == (
+        "本年度共3份申报，超过模拟测算在线计算的上限2份，请在页面上测算（后台计算）"
+    )
     Round.objects.filter(pk=w.round.pk).update(source="published")
     with pytest.raises(Conflict):
         compute_whatif(actor=boss, year=2026, scenario=Scenario())

@@ -4,8 +4,8 @@ rule set or a copy of a rule set with one changed parameter, and the difference 
 Nothing of the round is written: the baseline is read (the round's current scoring run, else
 the first results ranked under the round's rule set), the scenario is scored in memory with the
 pure engine (``jifen.rules``: ``score`` and ``rank``) and returned; only the audit event is
-stored. The work is bounded: a round with more applications than ``STATS_WHATIF_MAX`` is refused
-with a message (a background job would be the next step; see docs/statistics.md).
+stored. A round with more applications than ``STATS_WHATIF_MAX`` is computed as a background
+job instead of within the page's request (``whatif_jobs``).
 """
 
 from __future__ import annotations
@@ -366,19 +366,37 @@ def _round_for(actor: Any, year: int) -> Round:
     return rnd
 
 
-def compute_whatif(*, actor: Any, year: int, scenario: Scenario, purpose: str = "view") -> WhatIf:
-    """The what-if of ``scenario`` for round ``year`` (bureau only); audited, nothing else
-    written."""
+def check_scenario(*, actor: Any, year: int, scenario: Scenario) -> Round:
+    """The round of ``year`` if ``scenario`` can be computed for ``actor``; else the refusal
+    naming the field (a changed parameter's value is checked when the rule set is built)."""
     rnd = _round_for(actor, year)
     if scenario.quota is not None and not 1 <= scenario.quota <= 1_000_000:
         raise InvalidInput("落户指标数须为1到1000000之间的整数", field="quota")
     if scenario.rule_set and scenario.rule_set not in available_rule_sets():
         raise InvalidInput(f"没有名为“{scenario.rule_set[:40]}”的积分规则", field="rule_set")
+    if scenario.parameter:
+        changed_rule_set(scenario.rule_set or rnd.rule_set, scenario.parameter, scenario.value)
+    return rnd
+
+
+def too_big_for_a_request(year: int) -> bool:
+    """Whether round ``year``'s what-if is a background job (more than STATS_WHATIF_MAX)."""
+    return Application.objects.filter(round__year=year).count() > max_applications()
+
+
+def compute_whatif(
+    *, actor: Any, year: int, scenario: Scenario, purpose: str = "view", bounded: bool = True
+) -> WhatIf:
+    """The what-if of ``scenario`` for round ``year`` (bureau only); audited, nothing else
+    written. ``bounded``: refuse a round too big for a page request (the background job
+    passes False)."""
+    rnd = check_scenario(actor=actor, year=year, scenario=scenario)
     base_name = scenario.rule_set or rnd.rule_set
     applications = Application.objects.filter(round=rnd).count()
-    if applications > max_applications():
+    if bounded and applications > max_applications():
         raise Conflict(
-            f"本年度共{applications}份申报，超过模拟测算在线计算的上限{max_applications()}份",
+            f"本年度共{applications}份申报，超过模拟测算在线计算的上限{max_applications()}份，"
+            "请在页面上测算（后台计算）",
             field="year",
         )
     results = _newest_results(rnd)

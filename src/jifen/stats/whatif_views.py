@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
-from jifen.core.errors import SHOWN_ON_PAGE, FieldError, InvalidInput
+from jifen.core.errors import SHOWN_ON_PAGE, FieldError, InvalidInput, NotFound
 from jifen.core.roles import Role
 from jifen.rounds.models import Round
 from jifen.rules import load_rule_set
@@ -19,7 +20,8 @@ from jifen.rules.ruleset import available_rule_sets
 from jifen.web.access import role_required
 
 from .adhoc_views import XLSX
-from .whatif import REFUSED, Scenario, compute_whatif, max_applications
+from .whatif import REFUSED, Scenario, compute_whatif, max_applications, too_big_for_a_request
+from .whatif_jobs import job_of, start_job
 from .whatif_params import PARAMETERS
 from .whatif_xlsx import whatif_xlsx
 
@@ -75,6 +77,14 @@ def _typed(post: QueryDict | None, rounds: list[Round]) -> dict[str, str]:
     }
 
 
+def _xlsx(outcome: Any) -> HttpResponse:
+    response = HttpResponse(whatif_xlsx(outcome), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"模拟测算-{outcome.round.year}.xlsx"
+    )
+    return response
+
+
 @bureau_page
 @require_http_methods(["GET", "POST"])
 def whatif_page(request: HttpRequest) -> HttpResponse:
@@ -83,10 +93,17 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     general = ""
     status = 200
+    job: dict[str, Any] | None = None
+    job_id = request.GET.get("job", "")
+    typed_from: Any = request.POST if request.method == "POST" else None
     if request.method == "POST":
         export = request.POST.get("action") == "export"
         try:
             year, scenario = scenario_from(request.POST)
+            if too_big_for_a_request(year):
+                # A big round: computed in the background; the page follows the job.
+                job_id = start_job(actor=request.user, year=year, scenario=scenario)
+                return redirect(f"{reverse('stats:whatif')}?job={job_id}")
             outcome = compute_whatif(
                 actor=request.user,
                 year=year,
@@ -99,14 +116,31 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
                 errors.setdefault(err.field, []).append(err.message)
         else:
             if export:
-                response = HttpResponse(whatif_xlsx(outcome), content_type=XLSX)
-                response["Content-Disposition"] = content_disposition_header(
-                    True, f"模拟测算-{outcome.round.year}.xlsx"
-                )
-                return response
+                return _xlsx(outcome)
+    elif job_id:
+        try:
+            job = job_of(actor=request.user, job_id=job_id)
+        except NotFound as exc:  # expired, or someone else's: said on the page
+            general, status = exc.message, exc.status
+        else:
+            typed_from = QueryDict(mutable=True)
+            typed_from.update(
+                {
+                    "year": str(job["year"]),
+                    **{k: "" if v is None else str(v) for k, v in job["scenario"].items()},
+                }
+            )
+            if job["state"] == "done":
+                outcome = job["outcome"]
+                if request.GET.get("export"):
+                    return _xlsx(outcome)
+            elif job["state"] == "failed":
+                general, status = job["message"], 409
     changed = outcome.changed if outcome else []
     context = {
-        "typed": _typed(request.POST if request.method == "POST" else None, rounds),
+        "job": job,
+        "job_id": job_id if job else "",
+        "typed": _typed(typed_from, rounds),
         "rounds": rounds,
         "rule_sets": [(n, load_rule_set(n).title) for n in available_rule_sets()],
         "parameters": [(p.key, p.label) for p in PARAMETERS.values()],
