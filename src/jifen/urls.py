@@ -12,5 +12,6 @@ urlpatterns = [
     path("review/", include("jifen.review.urls")),
     path("messages/", include("jifen.inbox.urls")),
     path("stats/", include("jifen.stats.urls")),
+    path("rounds/", include("jifen.rounds.urls_scoring")),
     path("api/", api.urls),
 ]

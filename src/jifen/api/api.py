@@ -32,6 +32,7 @@ from . import (
     review_queue,
     review_results,
     review_signals,
+    rounds_scoring,
 )
 from . import auth as auth_api
 
@@ -259,6 +260,7 @@ api.add_router("", review_queue.router)
 api.add_router("", review_compare.router)
 api.add_router("", review_results.router)
 api.add_router("", review_signals.router)
+api.add_router("", rounds_scoring.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()

@@ -40,3 +40,8 @@ SMS_BACKEND = "jifen.accounts.sms.MemoryBackend"
 DEMO_VERIFICATION_SIZE = (12, 4)
 # Uploaded department record files (data comparison) go to a folder of this test process.
 COMPARISON_UPLOAD_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-comparisons-{os.getpid()}"
+
+# Background tasks run where they are enqueued (at the commit of the transaction that queued
+# them); tests/rounds/test_scoring_worker.py runs a real `manage.py db_worker` on the database
+# backend instead.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
