@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -495,6 +495,10 @@ def child_verify(out: dict[str, Any], path: str, workers: str) -> None:
             )
             steps.lap("items decided (UPDATE)")
         steps.lap("indexes and foreign keys rebuilt, commit")
+    # The round in its scoring phase (score_round refuses to run outside it).
+    Round.objects.filter(pk=rnd.pk).update(
+        scoring_opens=now - timedelta(days=1), scoring_closes=now + timedelta(days=30)
+    )
     connection.cursor().execute("VACUUM ANALYZE")
     steps.lap("VACUUM ANALYZE")
     out["first_results"] = _count("review_firstresult")
