@@ -51,6 +51,10 @@ def indexes_built_after(model: type[models.Model]) -> Iterator[None]:
             [table],
         )
         indexes = cur.fetchall()
+        # Foreign-key checks still pending (other tables' rows of this transaction, deferred
+        # to the commit) forbid altering the tables they involve: run them now.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for name, _ in foreign_keys:
             cur.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
         for name, _ in indexes:
@@ -60,6 +64,8 @@ def indexes_built_after(model: type[models.Model]) -> Iterator[None]:
         cur.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
         for _, definition in indexes:
             cur.execute(definition)
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for name, definition in foreign_keys:
             # Validates every row in one query (a join), not a trigger per row.
             cur.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
