@@ -406,8 +406,7 @@ def child_verify(out: dict[str, Any], path: str, workers: str) -> None:
     from django.utils import timezone
 
     from jifen.core.bulkload import indexes_built_after
-    from jifen.review.models import VerificationItem
-    from jifen.review.results import _stand_in_number  # noqa: F401  (same shape as real rows)
+    from jifen.review.models import Decision, VerificationItem
     from jifen.rounds.models import Round
     from jifen.rules import load_rule_set
 
@@ -474,7 +473,12 @@ def child_verify(out: dict[str, Any], path: str, workers: str) -> None:
                         )
                     )
         steps.lap("first results (COPY)")
-        with indexes_built_after(VerificationItem), connection.cursor() as cur:
+        # Both tables as a bulk load: 11 rows an application each.
+        with (
+            indexes_built_after(VerificationItem),
+            indexes_built_after(Decision),
+            connection.cursor() as cur,
+        ):
             cur.execute(
                 "INSERT INTO review_decision (id, item_id, application_id, kind, action, source, "
                 "matched, value, reason, actor_id, comparison_id, supersedes_id, created_at) "
