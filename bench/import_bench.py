@@ -33,9 +33,8 @@ PYTHON = sys.executable
 
 
 def profiles(size: int) -> Path:
-    """``size`` synth profiles of distinct people: synth draws identity numbers at random and
-    repeats some (about 14 in 200,000), which the import rightly refuses; extra profiles
-    replace them."""
+    """``size`` synth profiles of distinct people (synth makes them distinct since issue 9;
+    the filter below is kept as a guard: the import refuses a person twice)."""
     path = OUT / f"import-{size}-{YEAR}.jsonl"
     if path.exists():
         return path

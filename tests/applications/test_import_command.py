@@ -356,3 +356,39 @@ def test_exit_status_and_output(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "line 1: person.id_number: already has an application in the 2026 round"
+
+
+def _schema_of(table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass ORDER BY conname", [table])
+        constraints = cur.fetchall()
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                    "ORDER BY indexname", [table])
+        return constraints, cur.fetchall()
+
+
+def test_a_large_import_opens_items_as_a_bulk_load_and_the_schema_is_as_before(
+    rnd, tmp_path, monkeypatch
+) -> None:
+    # Above review.services.BULK_ITEMS applications, PostgreSQL drops the items' secondary
+    # indexes and foreign keys and builds them after the rows (core.bulkload), in the import's
+    # transaction, where the new applications' own foreign-key checks are still pending.
+    from jifen.review import services
+    from jifen.review.models import VerificationItem
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulk load is PostgreSQL's")
+    table = VerificationItem._meta.db_table
+    before = _schema_of(table)
+    monkeypatch.setattr(services, "BULK_ITEMS", 10)
+    ps = profiles(30)
+    out, _ = run(write(tmp_path / "round.jsonl", ps))
+    assert json.loads(out.splitlines()[-1])["imported"] == 30
+    assert _schema_of(table) == before
+    assert VerificationItem.objects.filter(round=rnd).count() == 30 * 11
+    # Idempotent: opening them again makes none.
+    ids = list(Application.objects.filter(round=rnd).values_list("id", flat=True))
+    assert services.open_items(ids) == 0
+    assert VerificationItem.objects.filter(round=rnd).count() == 30 * 11

@@ -173,3 +173,21 @@ def test_calibration_file_is_complete() -> None:
         ):
             assert name in sections
     assert parameters(2018)["arrival"]["tilt"] != parameters(2024)["arrival"]["tilt"]
+
+
+def test_people_are_distinct_at_a_size_that_used_to_repeat_one() -> None:
+    # Before numbers were made distinct, profile 44,569 of 2022/seed 1 repeated profile
+    # 13,718's identity number (the import refuses a person twice); now it takes the next free
+    # sequence number of the same area, birth date and sex, and the rest of the stream is
+    # unchanged.
+    seen: set[str] = set()
+    for index, profile in enumerate(generate(44_600, 2022, seed=1)):
+        number = profile["person"]["id_number"]
+        assert number not in seen, index
+        seen.add(number)
+        if index == 13_717:
+            assert number == "150102197907212611"
+        if index == 44_568:
+            assert number == "150102197907212638"
+            assert profile["person"]["birth_date"] == "1979-07-21"
+    assert len(seen) == 44_600

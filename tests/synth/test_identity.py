@@ -36,3 +36,27 @@ def test_area_codes_are_county_level_codes_weighted_to_other_provinces() -> None
     # Applicants are registered elsewhere: Beijing prefixes are rare, Hebei the most common.
     assert beijing < 0.03
     assert 0.15 < hebei < 0.25
+
+
+def test_factory_numbers_are_distinct_even_when_draws_collide() -> None:
+    # Every number on one birth date and sex: 500 sequence numbers per area, so 3,000 draws
+    # collide often; each collision takes the next free number, valid and carrying the same
+    # birth date and sex.
+    factory = IdentityFactory()
+    rng = Random(3)
+    numbers = [factory.make(rng, 1985, 6, 15, i % 2 == 0) for i in range(3000)]
+    assert len(set(numbers)) == len(numbers)
+    for i, number in enumerate(numbers):
+        assert identity_problem(number) is None, number
+        assert number[6:14] == "19850615"
+        assert int(number[16]) % 2 == (1 if i % 2 == 0 else 0)
+        assert number[14:17] != "000"
+
+
+def test_factory_moves_to_the_next_area_when_a_date_is_full() -> None:
+    factory = IdentityFactory()
+    rng = Random(5)
+    numbers = [factory.make(rng, 1990, 1, 1, False) for _ in range(1200)]
+    assert len(set(numbers)) == 1200
+    # 499 women's sequence numbers per area code: at least three areas were needed.
+    assert len({n[:6] for n in numbers}) >= 3
