@@ -53,15 +53,19 @@ def test_home_page_refuses_post(client: Client) -> None:
 
 
 def test_home_page_says_which_phases_are_open_today(client: Client) -> None:
-    """Every phase of the round is built, publication and settlement included."""
+    """Each step of the process with its window in the current round: open now, to come."""
+    from tests.factories import make_round
+
+    make_round(2026)  # declaration open now; the later phases from the default schedule
     html = client.get("/").content.decode()
     phases = re.findall(
         r'<li class="phase( phase-closed)?">.*?<span class="phase-name">([^<]+)</span>\s*'
         r'<span class="phase-state[^"]*">([^<]+)</span>', html, re.S)
     assert [(name, state, bool(closed)) for closed, name, state in phases] == [
-        ("注册", "已开放", False), ("申报", "已开放", False), ("单位审核", "已开放", False),
-        ("部门比对", "已开放", False), ("复查", "已开放", False), ("公示", "已开放", False),
-        ("落户", "已开放", False),
+        ("注册", "进行中", False), ("申报", "进行中", False), ("单位审核", "进行中", False),
+        ("部门比对", "进行中", False), ("复查", "未开始", True), ("公示", "未开始", True),
+        ("落户", "未开始", True),
     ]
+    assert "办理流程<span class=\"muted small\">（2026年度）</span>" in html
     assert "公示和落户办理" in html and "尚未在本系统开放" not in html
     assert "全流程" not in html

@@ -25,8 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from jifen.accounts.models import User
-from jifen.demo.verification import _altered, _department_file, _import, _profiles
+from jifen.accounts.codes import credit_code_check_char
+from jifen.accounts.models import Employer, User
+from jifen.applications.services.imports import import_applications
+from jifen.demo.verification import _altered, _department_file, _profiles
 from jifen.publication import services as publication
 from jifen.publication.models import SettlementState
 from jifen.review import records
@@ -39,13 +41,50 @@ from jifen.rounds import phases
 from jifen.rounds import services as round_services
 from jifen.rounds.models import RankedResult, Round
 from jifen.rounds.scoring import create_run, execute_run
+from jifen.synth import write_profiles
 
 YEAR = 2022
 DEFAULT_SIZE = 600  # applications; the test settings make it smaller (DEMO_PAST_ROUND_SIZE)
 PLACES_PER_APPLICANT = 6000 / 120000  # the real round's proportion
 _SEED = 20221130
 
+# The employers of the past round's applicants (synthetic), each with its share of them.
+PAST_EMPLOYERS = (
+    ("北京京华信息技术有限公司", "91110108MA02A1B3C", "海淀区"),
+    ("北京长安汽车销售服务有限公司", "91110106MA02D4E5F", "丰台区"),
+    ("北京博远医药科技股份有限公司", "91110114MA02G6H7J", "昌平区"),
+    ("北京通达物流有限公司", "91110112MA02K8L9M", "通州区"),
+    ("北京国融证券投资咨询有限公司", "91110102MA02N1P2Q", "西城区"),
+    ("北京新程教育科技有限公司", "91110105MA02R3T4U", "朝阳区"),
+)
+
 Say = Callable[[str], None]
+
+
+def _employers() -> list[Employer]:
+    out = []
+    for n, (name, code17, district) in enumerate(PAST_EMPLOYERS, start=1):
+        credit_code = code17 + credit_code_check_char(code17)
+        employer, _ = Employer.objects.get_or_create(
+            credit_code=credit_code,
+            defaults={"name": name, "code": f"DWPAST{n:04d}", "district": district},
+        )
+        out.append(employer)
+    return out
+
+
+def _import_by_employer(profiles: list[dict[str, Any]], actor: User) -> None:
+    employers = _employers()
+    share = -(-len(profiles) // len(employers))
+    for n, employer in enumerate(employers):
+        chunk = profiles[n * share : (n + 1) * share]
+        if not chunk:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "applications.jsonl"
+            with path.open("wb") as out:
+                write_profiles(chunk, out)
+            import_applications(actor=actor, year=YEAR, path=path, employer_code=employer.code)
 
 
 def _open_now(rnd: Round, *names: phases.Phase) -> Round:
@@ -103,7 +142,7 @@ def load_past_round(*, bureau: User, say: Say, demo_year: int) -> Round | None:
     )
     rnd = _open_now(rnd, *phases.ORDER)
     profiles = _profiles(YEAR, size, 0)
-    _import(YEAR, profiles, bureau)
+    _import_by_employer(profiles, bureau)
     rng = Random(_SEED)
     with tempfile.TemporaryDirectory() as tmp:
         for kind in KINDS:

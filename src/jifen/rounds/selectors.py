@@ -10,14 +10,16 @@ from .models import Round
 
 
 def current_round() -> Round | None:
-    """The round open for declaration now, else the newest round (None when there is none)."""
+    """The round open for declaration now, else the newest round run in this system (None
+    when there is none; past rounds imported from published lists are history, not current)."""
     now = timezone.now()
+    live = Round.objects.filter(source="live")
     open_round = (
-        Round.objects.filter(declaration_opens__lte=now, declaration_closes__gt=now)
+        live.filter(declaration_opens__lte=now, declaration_closes__gt=now)
         .order_by("-year")
         .first()
     )
-    return open_round or Round.objects.order_by("-year").first()
+    return open_round or live.order_by("-year").first()
 
 
 def round_in_phase(phase: str) -> Round | None:
