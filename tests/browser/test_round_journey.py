@@ -202,6 +202,10 @@ def test_a_whole_round_in_the_browser(
     expect(row).to_contain_text("140.75")
     masked = world.applicant.applicant.id_number_masked
     expect(row).to_contain_text(masked)
+    # The employer's name is readable, not a character or two a line beside the scores.
+    employer = row.locator("td.employer-cell")
+    expect(employer).to_have_text("北京星河科技有限公司")
+    assert employer.bounding_box()["width"] > 150, employer.bounding_box()  # 12em
     assert world.applicant.applicant.id_number not in public.content()
     screenshot(public, "round-journey-gongshi")
     row.get_by_role("link", name="异议").click()
