@@ -225,8 +225,9 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "link.request": 7,
         "link.confirm": 5,
         "application.start": 4,
-        # The verification scene: two imports (compared, then later) and eleven comparisons.
-        "applications.import": 2 + 6,  # the past round: one import per employer
+        # The verification scene: two imports (compared, then later) and eleven comparisons;
+        # the past round: one import per employer (six).
+        "applications.import": 2 + 6,
         "review.compare": 11 + 11,
         "signal.detect": 11 + 11,  # after each comparison
         # The past round: scored, published, three objections (one corrected: scored and
