@@ -73,7 +73,9 @@ def assert_locked_page(response: object, message: str = PAIR_MESSAGE,
     html = response.content.decode()
     assert message in html
     assert "暂时不能登录" in html
-    assert response["Retry-After"] == str(retry_after)
+    # The block counts from the last counted failure; the attempts after it take a moment
+    # (seconds on a loaded machine, where an exact 900 failed now and then: 897-899).
+    assert retry_after - 10 <= int(response["Retry-After"]) <= retry_after
 
 
 def events(action: str) -> list[AuditEvent]:
