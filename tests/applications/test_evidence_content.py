@@ -290,3 +290,21 @@ def test_a_download_streams_the_plaintext(applicant, app) -> None:
     assert response.status_code == 200
     assert response["Content-Length"] == str(len(content))
     assert b"".join(response.streaming_content) == content
+
+
+def test_a_pdf_export_does_not_loosen_the_image_checks(applicant, app) -> None:
+    """WeasyPrint's import sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process; after
+    the public list's PDF was made, a broken PNG must still be refused."""
+    from PIL import ImageFile
+
+    from jifen.publication.exports import _weasyprint_html
+
+    _weasyprint_html()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as if another library had set it
+    try:
+        assert refusal(applicant, app, "scan.png", _garbage_png()) == (
+            "PNG 图片文件已损坏或不完整，无法识别"
+        )
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False

@@ -51,7 +51,7 @@ def test_the_employer_tables_become_cards_on_a_phone(
 
     mobile_page.goto(live_server.url + reverse("applications:employer_home"))
     cards = mobile_page.locator("table.table-cards")
-    expect(cards).to_have_count(2)
+    expect(cards).to_have_count(3)  # the links, the applications and the round's phases
     _no_sideways_scroll(mobile_page)
     # Every cell of the applications' row, the last column (操作) included, is on screen with
     # its column's name.

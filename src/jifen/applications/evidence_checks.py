@@ -19,7 +19,7 @@ from typing import Any
 
 import pikepdf
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from jifen.core.errors import InvalidInput
 
@@ -153,6 +153,10 @@ def _check_image(data: bytes, content_type: str) -> None:
                     )
                 image.verify()
             with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[content_type]]) as image:
+                # Strict whatever a library set for the process (WeasyPrint's import turns
+                # truncated images on; publication.exports puts the flag back, and this keeps
+                # the check strict should another import do it again).
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
                 image.load()
     except InvalidInput:
         raise

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
-from jifen.core.errors import SHOWN_ON_PAGE, FieldError, InvalidInput, NotFound
+from jifen.core.errors import SHOWN_ON_PAGE, FieldError, InvalidInput
 from jifen.core.roles import Role
 from jifen.rounds.models import Round
 from jifen.rules import load_rule_set
@@ -118,24 +118,21 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
             if export:
                 return _xlsx(outcome)
     elif job_id:
-        try:
-            job = job_of(actor=request.user, job_id=job_id)
-        except NotFound as exc:  # expired, or someone else's: said on the page
-            general, status = exc.message, exc.status
-        else:
-            typed_from = QueryDict(mutable=True)
-            typed_from.update(
-                {
-                    "year": str(job["year"]),
-                    **{k: "" if v is None else str(v) for k, v in job["scenario"].items()},
-                }
-            )
-            if job["state"] == "done":
-                outcome = job["outcome"]
-                if request.GET.get("export"):
-                    return _xlsx(outcome)
-            elif job["state"] == "failed":
-                general, status = job["message"], 409
+        # Expired, or someone else's: NotFound, the 404 page (the one mapping of refusals).
+        job = job_of(actor=request.user, job_id=job_id)
+        typed_from = QueryDict(mutable=True)
+        typed_from.update(
+            {
+                "year": str(job["year"]),
+                **{k: "" if v is None else str(v) for k, v in job["scenario"].items()},
+            }
+        )
+        if job["state"] == "done":
+            outcome = job["outcome"]
+            if request.GET.get("export"):
+                return _xlsx(outcome)
+        elif job["state"] == "failed":
+            general, status = job["message"], 409
     changed = outcome.changed if outcome else []
     context = {
         "job": job,
