@@ -58,15 +58,18 @@ demo: migrate
 	@$(MANAGE) audit_checkpoint > /dev/null || echo "  (audit_checkpoint failed: a var/ from before the keyed audit chain? see README)" >&2
 # ---- end of DEMO ROUND -------------------------------------------------------------------
 
-# The task worker (django-tasks' database backend: scoring runs) runs beside the server, its
-# output in var/db_worker.log; it is stopped when the server stops (Ctrl-C).
+# The task worker (django-tasks' database backend: scoring runs, scheduled jobs) and the
+# scheduler (manage.py run_scheduler: inspections, backups, verifications at their times) run
+# beside the server, their output in var/; both stop when the server stops (Ctrl-C).
 run: migrate static demo
 	@echo
 	@echo "  北京市积分落户管理信息系统: http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	@echo "  task worker (manage.py db_worker): log in $(VAR)/db_worker.log"
+	@echo "  scheduler (manage.py run_scheduler): log in $(VAR)/scheduler.log"
 	@echo
 	@$(MANAGE) db_worker --no-reload > $(VAR)/db_worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) run_scheduler > $(VAR)/scheduler.log 2>&1 & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's Chromium through Playwright (never `playwright install`); without

@@ -15,5 +15,6 @@ urlpatterns = [
     path("stats/", include("jifen.stats.urls")),
     path("rounds/", include("jifen.rounds.urls_scoring")),
     path("gongshi/", include("jifen.publication.urls")),
+    path("ops/", include("jifen.ops.urls")),
     path("api/", api.urls),
 ]

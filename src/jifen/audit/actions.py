@@ -44,6 +44,10 @@ ACTION_LABELS: dict[str, str] = {
     "round.update": "变更年度参数",
     "applications.import": "批量导入申报",
     "round.import_published": "导入往年公布名单",
+    # operations (运维)
+    "ops.parameter_change": "修改系统参数",
+    "ops.alert": "系统告警",
+    "ops.incident_open": "登记故障",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

@@ -120,6 +120,7 @@ LOCAL_APPS = [
     "jifen.inbox",
     "jifen.stats",
     "jifen.publication",
+    "jifen.ops",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",

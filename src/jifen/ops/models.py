@@ -1,0 +1,278 @@
+"""The operations side's records (运维): system parameters and their changes, alerts and
+incidents, backups and recovery drills, health probes, audit-chain verifications, inspection
+reports and the scheduler's runs.
+
+These are the records the yearly operations agreement asks the operators to keep
+(shared/spec/operations.md); the console (/ops/) shows them and the reports are made from them.
+Other modules of this app add complaints, on-site service, training and the CMDB.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Parameter(models.Model):
+    """One system parameter (配置) the operators maintain: thresholds, SLA targets, triggers,
+    retention. Defaults live in :mod:`jifen.ops.parameters`; a row exists once it was changed."""
+
+    key = models.CharField("参数", max_length=80, unique=True)
+    value = models.JSONField("取值")
+    updated_at = models.DateTimeField("修改时间")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "系统参数"
+        verbose_name_plural = verbose_name
+
+
+class ParameterChange(models.Model):
+    """Every change of a system parameter: who, when, old → new, why (insert-only)."""
+
+    key = models.CharField("参数", max_length=80, db_index=True)
+    old_value = models.JSONField("原值", null=True)
+    new_value = models.JSONField("新值")
+    changed_at = models.DateTimeField("修改时间", db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField("修改原因")
+
+    class Meta:
+        verbose_name = "参数变更记录"
+        verbose_name_plural = verbose_name
+        ordering = ["-changed_at", "-id"]
+
+
+class Incident(models.Model):
+    """A fault ticket (故障单) with the agreement's fields."""
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", "一般"
+        SERIOUS = "serious", "严重"
+        MAJOR = "major", "重大"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待响应"
+        RESPONDING = "responding", "处理中"
+        RESOLVED = "resolved", "已解决"
+        CLOSED = "closed", "已关闭"
+
+    class Channel(models.TextChoices):
+        MONITORING = "monitoring", "监控告警"
+        PHONE = "phone", "7×24 电话"
+        REMOTE = "remote", "远程"
+        EMAIL = "email", "电子邮件"
+        ONSITE = "onsite", "现场"
+
+    number = models.CharField("故障单号", max_length=20, unique=True)
+    title = models.CharField("标题", max_length=200)
+    channel = models.CharField("发现途径", max_length=20, choices=Channel.choices)
+    severity = models.CharField(
+        "级别", max_length=10, choices=Severity.choices, default=Severity.MINOR
+    )
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
+    symptom = models.TextField("故障现象")
+    analysis = models.TextField("故障分析", blank=True, default="")
+    actions = models.TextField("处理措施", blank=True, default="")
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reported_at = models.DateTimeField("发现时间", db_index=True)
+    responded_at = models.DateTimeField("响应时间", null=True, blank=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    # A major incident (重大故障) starts the emergency plan (应急预案): when and why.
+    emergency_plan_started_at = models.DateTimeField("启动应急预案时间", null=True, blank=True)
+    escalation_reason = models.TextField("升级原因", blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "故障单"
+        verbose_name_plural = verbose_name
+        ordering = ["-reported_at", "-id"]
+
+
+class IncidentEvent(models.Model):
+    """One line of an incident's timeline (insert-only)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=30)
+    text = models.TextField()
+
+    class Meta:
+        verbose_name = "故障处理记录"
+        verbose_name_plural = verbose_name
+        ordering = ["at", "id"]
+
+
+class Alert(models.Model):
+    """A problem found by monitoring, an inspection, a backup or a drill. An alert opens an
+    incident unless one for the same ``code`` is still open (no ticket storms)."""
+
+    class Level(models.TextChoices):
+        WARNING = "warning", "警告"
+        CRITICAL = "critical", "严重"
+
+    source = models.CharField("来源", max_length=20)
+    code = models.CharField("告警类型", max_length=60, db_index=True)
+    level = models.CharField("级别", max_length=10, choices=Level.choices)
+    message = models.TextField("告警内容")
+    details = models.JSONField(default=dict)
+    raised_at = models.DateTimeField("告警时间", db_index=True)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+
+    class Meta:
+        verbose_name = "告警"
+        verbose_name_plural = verbose_name
+        ordering = ["-raised_at", "-id"]
+
+
+class Backup(models.Model):
+    """One backup file (数据备份): a full backup or an incremental on top of the previous one."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "全量备份"
+        INCREMENTAL = "incremental", "增量备份"
+
+    class Status(models.TextChoices):
+        OK = "ok", "完成"
+        FAILED = "failed", "失败"
+        PRUNED = "pruned", "已按保留期清理"
+
+    backup_id = models.CharField("备份编号", max_length=40, unique=True)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    engine = models.CharField("数据库", max_length=12)  # sqlite | postgresql
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    created = models.DateTimeField("备份时间", db_index=True)
+    finished = models.DateTimeField("完成时间", null=True, blank=True)
+    bytes = models.BigIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    path = models.CharField("文件", max_length=500, blank=True, default="")
+    # What the backup holds: tables and their row counts, evidence files, configuration.
+    manifest = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = "数据备份"
+        verbose_name_plural = verbose_name
+        ordering = ["created", "id"]
+
+
+class RecoveryDrill(models.Model):
+    """A recovery drill (数据恢复演练): the latest chain restored somewhere else and checked."""
+
+    started = models.DateTimeField("开始时间", db_index=True)
+    finished = models.DateTimeField("结束时间", null=True, blank=True)
+    ok = models.BooleanField("通过", default=False)
+    backup = models.ForeignKey(Backup, null=True, on_delete=models.SET_NULL, related_name="drills")
+    rto_seconds = models.FloatField("恢复用时（秒）", null=True, blank=True)
+    rpo_seconds = models.FloatField("数据时差（秒）", null=True, blank=True)
+    checks = models.JSONField(default=dict)
+    failure = models.TextField("失败原因", blank=True, default="")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "恢复演练"
+        verbose_name_plural = verbose_name
+        ordering = ["-started", "-id"]
+
+
+class HealthProbe(models.Model):
+    """One readiness probe, kept for the availability figures of the reports."""
+
+    at = models.DateTimeField(db_index=True)
+    ok = models.BooleanField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    checks = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "健康探测"
+        verbose_name_plural = verbose_name
+        ordering = ["-at"]
+
+
+class ChainVerification(models.Model):
+    """One run of the audit chain's verification, from the last verified event onward."""
+
+    at = models.DateTimeField(db_index=True)
+    from_seq = models.BigIntegerField()
+    to_seq = models.BigIntegerField()
+    head_hash = models.CharField(max_length=128, blank=True, default="")
+    ok = models.BooleanField()
+    problem = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "审计链校验"
+        verbose_name_plural = verbose_name
+        ordering = ["-at", "-id"]
+
+
+class Inspection(models.Model):
+    """An inspection report (巡检报告): daily, the weekly system-software check, or the monthly
+    summary made from the dailies."""
+
+    class Kind(models.TextChoices):
+        DAILY = "daily", "日常巡检"
+        WEEKLY = "weekly", "系统软件周检"
+        MONTHLY = "monthly", "月度巡检汇总"
+
+    class Status(models.TextChoices):
+        NORMAL = "正常", "正常"
+        WARNING = "警告", "警告"
+        ABNORMAL = "异常", "异常"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    period_start = models.DateTimeField("起")
+    period_end = models.DateTimeField("止")
+    created = models.DateTimeField("生成时间", db_index=True)
+    status = models.CharField("结论", max_length=4, choices=Status.choices)
+    # Every check: its group, name, measured value, threshold and status; and the summary.
+    findings = models.JSONField(default=list)
+    summary = models.JSONField(default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "巡检报告"
+        verbose_name_plural = verbose_name
+        ordering = ["-created", "-id"]
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job (the scheduler enqueues, the worker runs)."""
+
+    job = models.CharField(max_length=60, db_index=True)
+    planned_at = models.DateTimeField()
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True)
+    output = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = "定时任务运行记录"
+        verbose_name_plural = verbose_name
+        ordering = ["-planned_at", "-id"]

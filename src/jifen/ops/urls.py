@@ -1,0 +1,11 @@
+"""The operations console (运维管理台), /ops/."""
+
+from django.urls import path
+
+from .views import dashboard
+
+app_name = "ops"
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+]
