@@ -276,3 +276,165 @@ class ScheduledRun(models.Model):
         verbose_name = "定时任务运行记录"
         verbose_name_plural = verbose_name
         ordering = ["-planned_at", "-id"]
+
+
+class Complaint(models.Model):
+    """A complaint (投诉), taken 8:00–20:00, answered within 3 working days (parameter
+    ``sla_complaint_working_days``) on the official calendar; overdue ones escalate."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "电话"
+        EMAIL = "email", "电子邮件"
+        WEB = "web", "网站留言"
+        LETTER = "letter", "信函"
+        VISIT = "visit", "来访"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待答复"
+        ANSWERED = "answered", "已答复"
+
+    class Escalation(models.IntegerChoices):
+        NONE = 0, "未升级"
+        OPS_LEAD = 1, "已升级至甲方运维负责人"
+        MANAGEMENT = 2, "已升级至管理层"
+
+    number = models.CharField("投诉编号", max_length=20, unique=True)
+    channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
+    received_at = models.DateTimeField("受理时间", db_index=True)
+    # Who complained: a name and a way back, as given (not linked to an account).
+    complainant = models.CharField("投诉人", max_length=50)
+    contact = models.CharField("联系方式", max_length=100, blank=True, default="")
+    subject = models.CharField("事由", max_length=200)
+    content = models.TextField("投诉内容")
+    due_at = models.DateTimeField("答复期限", db_index=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    answer = models.TextField("答复内容", blank=True, default="")
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalation = models.PositiveSmallIntegerField(
+        "升级", choices=Escalation.choices, default=Escalation.NONE
+    )
+    escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "投诉"
+        verbose_name_plural = verbose_name
+        ordering = ["-received_at", "-id"]
+
+
+class ServiceVisit(models.Model):
+    """An on-site service visit (客户现场服务): the problem, how it was solved, the sign-off
+    by the bureau's staff and their satisfaction rating."""
+
+    class Satisfaction(models.IntegerChoices):
+        VERY_UNSATISFIED = 1, "很不满意"
+        UNSATISFIED = 2, "不满意"
+        NEUTRAL = 3, "一般"
+        SATISFIED = 4, "满意"
+        VERY_SATISFIED = 5, "很满意"
+
+    visited_on = models.DateField("服务日期", db_index=True)
+    place = models.CharField("服务地点", max_length=200)
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="服务人员",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    problem = models.TextField("问题描述")
+    solution = models.TextField("解决方法", blank=True, default="")
+    signed_off_by = models.CharField("甲方确认人", max_length=50, blank=True, default="")
+    signed_off_at = models.DateTimeField("确认时间", null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        "满意度", choices=Satisfaction.choices, null=True, blank=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "现场服务记录"
+        verbose_name_plural = verbose_name
+        ordering = ["-visited_on", "-id"]
+
+
+class TrainingSession(models.Model):
+    """A training session of the yearly plan (培训计划): planned, then held (with attendance
+    and material) or cancelled."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "计划中"
+        HELD = "held", "已举办"
+        CANCELLED = "cancelled", "已取消"
+
+    year = models.PositiveIntegerField("年度", db_index=True)
+    title = models.CharField("培训主题", max_length=200)
+    audience = models.CharField("培训对象", max_length=200)  # city / district staff
+    planned_on = models.DateField("计划日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PLANNED)
+    held_on = models.DateField("举办日期", null=True, blank=True)
+    attendees = models.PositiveIntegerField("参训人数", null=True, blank=True)
+    trainer = models.CharField("讲师", max_length=50, blank=True, default="")
+    # The training material (a file kept with the evidence store's encryption, or a document
+    # reference) and the function it introduces.
+    material_name = models.CharField("培训材料", max_length=200, blank=True, default="")
+    material_path = models.CharField(max_length=500, blank=True, default="")
+    function = models.CharField("涉及功能", max_length=200, blank=True, default="")
+    notes = models.TextField("备注", blank=True, default="")
+
+    class Meta:
+        verbose_name = "培训"
+        verbose_name_plural = verbose_name
+        ordering = ["year", "planned_on", "id"]
+
+
+class ConfigItem(models.Model):
+    """A configuration item of the CMDB (运维配置管理数据库): a server, a piece of software
+    with its version, a service, a network device, a document."""
+
+    class Kind(models.TextChoices):
+        SERVER = "server", "服务器"
+        SOFTWARE = "software", "软件"
+        SERVICE = "service", "服务"
+        NETWORK = "network", "网络设备"
+        DOCUMENT = "document", "文档"
+
+    kind = models.CharField("类别", max_length=10, choices=Kind.choices)
+    name = models.CharField("名称", max_length=200)
+    version = models.CharField("版本", max_length=100, blank=True, default="")
+    host = models.CharField("所在服务器", max_length=100, blank=True, default="")
+    attributes = models.JSONField("属性", default=dict)
+    # True for what the system fills in by itself (its own software and versions).
+    discovered = models.BooleanField("系统自动登记", default=False)
+    retired = models.BooleanField("已停用", default=False)
+    updated = models.DateTimeField("更新时间")
+
+    class Meta:
+        verbose_name = "配置项"
+        verbose_name_plural = verbose_name
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name", "host"], name="ops_config_item_unique")
+        ]
+
+
+class ConfigChange(models.Model):
+    """Every change to a configuration item (insert-only): who, when, old → new, why."""
+
+    item = models.ForeignKey(ConfigItem, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    field = models.CharField(max_length=50)
+    old_value = models.TextField(blank=True, default="")
+    new_value = models.TextField(blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = "配置变更记录"
+        verbose_name_plural = verbose_name
+        ordering = ["-changed_at", "-id"]
