@@ -249,7 +249,8 @@ def _detail(
             "impact": incidents.impact_text(incident),
             "handler": incidents._person(incident.handler) if incident.handler else "",
             "forms": step_forms,
-            "steps": steps if can_write else {},
+            # Only the steps open now, for operators (an empty dict hides the card).
+            "steps": {k: v for k, v in steps.items() if v} if can_write else {},
             "can_write": can_write,
             "alerts": list(incident.alerts.order_by("raised_at")),
             "triggers": {
