@@ -198,8 +198,11 @@ def take_complaint(
 
 
 @transaction.atomic
-def answer_complaint(*, actor: Any, complaint_id: int, answer: str) -> Complaint:
-    """Answer an open complaint (答复): the text, the time and who answered."""
+def answer_complaint(
+    *, actor: Any, complaint_id: int, answer: str, at: datetime | None = None
+) -> Complaint:
+    """Answer an open complaint (答复): the text, the time (``at``, now by default: the pages
+    never pass it) and who answered."""
     complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
     if complaint is None:
         raise NotFound("没有找到该投诉。")
@@ -207,7 +210,7 @@ def answer_complaint(*, actor: Any, complaint_id: int, answer: str) -> Complaint
         when = timezone.localtime(complaint.answered_at)
         raise Conflict(f"投诉 {complaint.number} 已于 {when:%Y-%m-%d %H:%M} 答复，不能再次答复。")
     text = _clean({"answer": answer}, required=("answer",))["answer"]
-    now = timezone.now()
+    now = at or timezone.now()
     complaint.answer = text
     complaint.answered_at = now
     complaint.answered_by = actor

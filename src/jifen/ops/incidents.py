@@ -5,6 +5,9 @@ resolve → close, each step a timeline line and an audit event; the major-incid
 
 Alerts open tickets by themselves (:mod:`jifen.ops.alerts`); an operator registers the others
 here (7×24 phone line, remote, e-mail, on site).
+
+Each step takes the moment it happened as ``at`` (now by default): the pages never pass it;
+it is for steps recorded after the fact (the demo's month of records).
 """
 
 from __future__ import annotations
@@ -137,7 +140,9 @@ def register_incident(
 
 
 @transaction.atomic
-def respond(*, actor: Any, incident_id: int, handler: Any = None) -> Incident:
+def respond(
+    *, actor: Any, incident_id: int, handler: Any = None, at: datetime | None = None
+) -> Incident:
     """Take the ticket: response time now, the handler (the actor unless another operator is
     named), status 处理中."""
     incident = _locked(incident_id)
@@ -145,7 +150,7 @@ def respond(*, actor: Any, incident_id: int, handler: Any = None) -> Incident:
     handler = handler or actor
     if getattr(handler, "role", None) != Role.OPERATOR or not handler.is_active:
         raise InvalidInput("处理人须为在岗的运维人员。", field="handler")
-    now = timezone.now()
+    now = at or timezone.now()
     incident.responded_at = now
     incident.handler = handler
     incident.status = Incident.Status.RESPONDING
@@ -169,7 +174,14 @@ def respond(*, actor: Any, incident_id: int, handler: Any = None) -> Incident:
 
 
 def _record_text(
-    *, actor: Any, incident_id: int, field: str, label: str, text: str, action: str
+    *,
+    actor: Any,
+    incident_id: int,
+    field: str,
+    label: str,
+    text: str,
+    action: str,
+    at: datetime | None,
 ) -> Incident:
     incident = _locked(incident_id)
     _need_status(incident, (Incident.Status.RESPONDING, Incident.Status.RESOLVED), f"记录{label}")
@@ -177,7 +189,7 @@ def _record_text(
     had = bool(getattr(incident, field))
     setattr(incident, field, text)
     incident.save(update_fields=[field])
-    now = timezone.now()
+    now = at or timezone.now()
     _line(
         incident,
         actor=actor,
@@ -190,7 +202,9 @@ def _record_text(
 
 
 @transaction.atomic
-def record_analysis(*, actor: Any, incident_id: int, analysis: str) -> Incident:
+def record_analysis(
+    *, actor: Any, incident_id: int, analysis: str, at: datetime | None = None
+) -> Incident:
     """Record (or revise) the analysis (故障分析)."""
     return _record_text(
         actor=actor,
@@ -199,11 +213,14 @@ def record_analysis(*, actor: Any, incident_id: int, analysis: str) -> Incident:
         label="故障分析",
         text=analysis,
         action=ANALYSIS_ACTION,
+        at=at,
     )
 
 
 @transaction.atomic
-def record_actions(*, actor: Any, incident_id: int, actions: str) -> Incident:
+def record_actions(
+    *, actor: Any, incident_id: int, actions: str, at: datetime | None = None
+) -> Incident:
     """Record (or revise) the actions taken (处理措施)."""
     return _record_text(
         actor=actor,
@@ -212,6 +229,7 @@ def record_actions(*, actor: Any, incident_id: int, actions: str) -> Incident:
         label="处理措施",
         text=actions,
         action=ACTIONS_ACTION,
+        at=at,
     )
 
 
@@ -224,6 +242,7 @@ def record_impact(
     affected_users: int | None = None,
     data_loss: bool = False,
     security_breach: bool = False,
+    at: datetime | None = None,
 ) -> Incident:
     """Record the incident's impact; an outage left blank is computed from the health probes.
     When the impact meets a major-incident trigger the ticket is escalated."""
@@ -235,7 +254,7 @@ def record_impact(
     ):
         if value is not None and (not isinstance(value, int) or value < 0):
             raise InvalidInput(f"{label}应为非负整数。", field=field)
-    now = timezone.now()
+    now = at or timezone.now()
     computed = False
     if outage_minutes is None:
         outage_minutes = outage_from_probes(incident, until=now) or None
@@ -268,7 +287,7 @@ def record_impact(
 
 
 @transaction.atomic
-def resolve(*, actor: Any, incident_id: int) -> Incident:
+def resolve(*, actor: Any, incident_id: int, at: datetime | None = None) -> Incident:
     """The fault is removed: completion time now, status 已解决. The actions taken must be on
     the ticket. An outage not reported is computed from the health probes, and the triggers are
     checked once more."""
@@ -276,7 +295,7 @@ def resolve(*, actor: Any, incident_id: int) -> Incident:
     _need_status(incident, (Incident.Status.RESPONDING,), "标记为已解决")
     if not incident.actions.strip():
         raise InvalidInput("请先填写处理措施，再标记故障已解决。", field="actions")
-    now = timezone.now()
+    now = at or timezone.now()
     incident.completed_at = now
     incident.status = Incident.Status.RESOLVED
     fields = ["completed_at", "status"]
@@ -308,7 +327,7 @@ def resolve(*, actor: Any, incident_id: int) -> Incident:
 
 
 @transaction.atomic
-def close(*, actor: Any, incident_id: int) -> Incident:
+def close(*, actor: Any, incident_id: int, at: datetime | None = None) -> Incident:
     """Close a resolved ticket; the symptom, analysis and actions must all be filled in (the
     report is made from them)."""
     incident = _locked(incident_id)
@@ -316,7 +335,7 @@ def close(*, actor: Any, incident_id: int) -> Incident:
     for field, label in REQUIRED_TO_CLOSE:
         if not getattr(incident, field).strip():
             raise InvalidInput(f"请先填写{label}，再关闭故障单。", field=field)
-    now = timezone.now()
+    now = at or timezone.now()
     incident.closed_at = now
     incident.status = Incident.Status.CLOSED
     incident.save(update_fields=["closed_at", "status"])
