@@ -4,6 +4,8 @@ masked on the list and in full (logged) on the detail page."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jifen.audit.models import AuditEvent
@@ -224,3 +226,25 @@ def test_a_complaint_at_night_is_taken_with_a_warning() -> None:
     )
     assert "受理时间不在 8:00–20:00 受理时段内，已受理并标注“时段外”" in page
     assert Complaint.objects.get().due_at.date().isoformat() == "2026-05-14"
+
+
+def test_lists_read_the_parameters_once_not_per_row(django_assert_max_num_queries: Any) -> None:
+    operator = make_staff(Role.OPERATOR)
+    for k in range(30):
+        incidents.register_incident(
+            actor=operator, title=f"故障{k}", symptom="现象", channel="phone"
+        )
+        complaints.take_complaint(
+            actor=operator,
+            channel="web",
+            complainant="陈静",
+            contact="13800000000",
+            subject=f"事由{k}",
+            content="内容",
+        )
+    client = staff_client(operator)
+    client.get("/ops/")  # the session and the second factor's first checks
+    for url in ("/ops/incidents/", "/ops/complaints/"):
+        with django_assert_max_num_queries(20):
+            page = client.get(url)
+        assert page.status_code == 200 and "30）" in page.content.decode()

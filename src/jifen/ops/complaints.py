@@ -74,14 +74,19 @@ def due_at(received_at: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(due_date(received_at), time(23, 59, 59)))
 
 
-def outside_hours(received_at: datetime) -> bool:
+def service_hours() -> tuple[int, int]:
+    """The hours complaints are taken (parameters ``complaint_hours_start``/``_end``)."""
+    return parameters.get("complaint_hours_start"), parameters.get("complaint_hours_end")
+
+
+def outside_hours(received_at: datetime, hours: tuple[int, int] | None = None) -> bool:
     """Whether ``received_at`` is outside the hours complaints are taken (8:00–20:00 by
-    default; 20:00:00 itself is inside)."""
+    default; 20:00:00 itself is inside). ``hours``: :func:`service_hours`, read once for a
+    list."""
+    start_hour, end_hour = hours or service_hours()
     moment = timezone.localtime(received_at).time()
-    start = time(parameters.get("complaint_hours_start"))
-    end_hour = parameters.get("complaint_hours_end")
     end = time(23, 59, 59, 999999) if end_hour >= 24 else time(end_hour)
-    return not (start <= moment <= end)
+    return not (time(start_hour) <= moment <= end)
 
 
 def hours_text() -> str:
@@ -384,6 +389,7 @@ def complaint_stats(
     on_time = sum(1 for r in answered if r[3] <= r[2])
     open_rows = [r for r in rows if r[3] is None or r[3] > now]
     target = parameters.get("sla_complaint_reply_percent")
+    hours = service_hours()
     on_time_rate = _percent(on_time, received)
     labels = dict(Complaint.Channel.choices)
     by_channel = {label: 0 for label in labels.values()}
@@ -402,6 +408,6 @@ def complaint_stats(
         "met": None if on_time_rate is None else on_time_rate >= target,
         "escalated": sum(1 for r in rows if r[4] > 0),
         "escalated_management": sum(1 for r in rows if r[4] >= Complaint.Escalation.MANAGEMENT),
-        "outside_hours": sum(1 for r in rows if outside_hours(r[1])),
+        "outside_hours": sum(1 for r in rows if outside_hours(r[1], hours)),
         "by_channel": by_channel,
     }

@@ -499,10 +499,22 @@ def _figure(label: str, value: float | None, elapsed: float, unit: str, target: 
     return SlaFigure(label, value, unit, target, met, elapsed)
 
 
-def sla(incident: Incident, *, now: datetime | None = None) -> list[SlaFigure]:
+def sla_targets() -> tuple[int, int]:
+    """(response minutes, resolution hours) agreed: the SLA parameters."""
+    return (
+        parameters.get("sla_incident_response_minutes"),
+        parameters.get("sla_incident_resolve_hours"),
+    )
+
+
+def sla(
+    incident: Incident, *, now: datetime | None = None, targets: tuple[int, int] | None = None
+) -> list[SlaFigure]:
     """The response and resolution times against ``sla_incident_response_minutes`` and
-    ``sla_incident_resolve_hours``; a time still running counts as over once past the limit."""
+    ``sla_incident_resolve_hours`` (``targets``: those, read once for a list); a time still
+    running counts as over once past the limit."""
     now = now or timezone.now()
+    response_target, resolve_target = targets or sla_targets()
     so_far = (now - incident.reported_at).total_seconds()
     minutes = response_minutes(incident)
     hours = resolve_hours(incident)
@@ -512,14 +524,14 @@ def sla(incident: Incident, *, now: datetime | None = None) -> list[SlaFigure]:
             minutes,
             minutes if minutes is not None else round(so_far / 60, 1),
             "分钟",
-            parameters.get("sla_incident_response_minutes"),
+            response_target,
         ),
         _figure(
             "处理时间",
             hours,
             hours if hours is not None else round(so_far / 3600, 2),
             "小时",
-            parameters.get("sla_incident_resolve_hours"),
+            resolve_target,
         ),
     ]
 

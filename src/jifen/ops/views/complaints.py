@@ -51,12 +51,12 @@ class AnswerForm(forms.Form):
     )
 
 
-def _row(c: Complaint, now: Any) -> dict[str, Any]:
+def _row(c: Complaint, now: Any, hours: tuple[int, int] | None = None) -> dict[str, Any]:
     return {
         "complaint": c,
         "name": complaints.mask_name(c.complainant),
         "contact": complaints.mask_contact(c.contact),
-        "outside_hours": complaints.outside_hours(c.received_at),
+        "outside_hours": complaints.outside_hours(c.received_at, hours),
         "overdue": c.status == Complaint.Status.OPEN and c.due_at < now,
         "late": c.answered_at is not None and c.answered_at > c.due_at,
     }
@@ -79,13 +79,14 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         status = ""
         rows = complaints.complaint_list(start=start, end=end)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    hours = complaints.service_hours()
     return render(
         request,
         "ops/complaint_list.html",
         {
             "ops_section": SECTION,
             "page": page,
-            "rows": [_row(c, now) for c in page.object_list],
+            "rows": [_row(c, now, hours) for c in page.object_list],
             "stats": complaints.complaint_stats(start, end, now=now),
             "month": month,
             "status": status,

@@ -160,13 +160,17 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         error = exc.message
         rows = incidents.incident_list()
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    now, targets = timezone.now(), incidents.sla_targets()
     return render(
         request,
         "ops/incident_list.html",
         {
             "ops_section": SECTION,
             "page": page,
-            "rows": [{"incident": i, "sla": incidents.sla(i)} for i in page.object_list],
+            "rows": [
+                {"incident": i, "sla": incidents.sla(i, now=now, targets=targets)}
+                for i in page.object_list
+            ],
             "statuses": Incident.Status.choices,
             "severities": Incident.Severity.choices,
             "status": status,
