@@ -258,6 +258,20 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "evidence.add": 14,
         # The security administrator's account list: one former reviewer disabled.
         "account.disable": 1,
+        # Operations: four incidents (one from an alert; one major, its impact recorded twice;
+        # three closed) and ten complaints (nine answered, one escalated to both levels).
+        "ops.alert": 1,
+        "ops.incident_open": 4,
+        "ops.incident_respond": 4,
+        "ops.incident_analysis": 4,
+        "ops.incident_actions": 4,
+        "ops.incident_impact": 2,
+        "ops.incident_escalate": 1,
+        "ops.incident_resolve": 3,
+        "ops.incident_close": 3,
+        "ops.complaint_take": 10,
+        "ops.complaint_answer": 9,
+        "ops.complaint_escalate": 2,
     }
     bureau = User.objects.get(username="demo-bureau")
     assert {e.actor for e in AuditEvent.objects.filter(action="round.create")} == {bureau}
@@ -376,3 +390,27 @@ def test_the_security_administrator_has_a_disabled_and_a_locked_account_to_see()
 
     assert sign_in(ATTACKER_ADDRESS) == 429
     assert sign_in("192.0.2.10") == 302
+
+
+def test_the_month_of_incidents_and_complaints():
+    from jifen.ops import complaints, incidents
+    from jifen.ops.models import Complaint, Incident
+
+    load_demo()
+    tickets = {i.title: i for i in Incident.objects.all()}
+    assert len(tickets) == 4
+    assert [i.status for i in tickets.values()].count(Incident.Status.CLOSED) == 3
+    major = Incident.objects.get(severity=Incident.Severity.MAJOR)
+    assert major.status == Incident.Status.CLOSED and major.emergency_plan_started_at
+    assert major.outage_minutes == 75 and "受影响用户 2300 人" in major.escalation_reason
+    assert Incident.objects.filter(alerts__isnull=False).count() == 1
+    response = incidents.sla(major)[0]
+    assert (response.value, response.met) == (8.0, True)
+    assert Complaint.objects.count() == 10
+    overdue = Complaint.objects.get(status=Complaint.Status.OPEN)
+    assert overdue.escalation == Complaint.Escalation.MANAGEMENT
+    answered = Complaint.objects.filter(status=Complaint.Status.ANSWERED)
+    assert all(c.answered_at <= c.due_at for c in answered)
+    now = timezone.now()
+    stats = complaints.complaint_stats(now - timedelta(days=60), now + timedelta(days=1))
+    assert (stats["received"], stats["answered_on_time"], stats["overdue"]) == (10, 9, 1)

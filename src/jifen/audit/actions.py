@@ -48,6 +48,18 @@ ACTION_LABELS: dict[str, str] = {
     "ops.parameter_change": "修改系统参数",
     "ops.alert": "系统告警",
     "ops.incident_open": "登记故障",
+    # operations: incidents and complaints (jifen.ops.incidents, jifen.ops.complaints)
+    "ops.incident_respond": "响应故障",
+    "ops.incident_analysis": "记录故障分析",
+    "ops.incident_actions": "记录故障处理措施",
+    "ops.incident_impact": "记录故障影响",
+    "ops.incident_escalate": "升级为重大故障并启动应急预案",
+    "ops.incident_resolve": "故障处理完成",
+    "ops.incident_close": "关闭故障单",
+    "ops.complaint_take": "受理投诉",
+    "ops.complaint_answer": "答复投诉",
+    "ops.complaint_escalate": "超期投诉升级",
+    "ops.complaint.view": "查阅投诉人信息",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

@@ -93,6 +93,12 @@ class Incident(models.Model):
     # A major incident (重大故障) starts the emergency plan (应急预案): when and why.
     emergency_plan_started_at = models.DateTimeField("启动应急预案时间", null=True, blank=True)
     escalation_reason = models.TextField("升级原因", blank=True, default="")
+    # The impact, as reported (or computed from the health probes): what the major-incident
+    # triggers (parameters major_*) are checked against.
+    outage_minutes = models.PositiveIntegerField("系统中断时长（分钟）", null=True, blank=True)
+    affected_users = models.PositiveIntegerField("受影响用户数", null=True, blank=True)
+    data_loss = models.BooleanField("发生数据丢失", default=False)
+    security_breach = models.BooleanField("发生安全事件", default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )

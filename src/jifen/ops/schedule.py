@@ -23,6 +23,12 @@ class Job:
 # Add a job here with the function it runs; keep the names stable (they are in the records).
 JOBS: tuple[Job, ...] = (
     Job("audit_checkpoint", "5 * * * *", "jifen.ops.jobs:audit_checkpoint", "审计链外部锚定"),
+    Job(
+        "complaint_escalation",
+        "15 * * * *",
+        "jifen.ops.complaints:escalation_job",
+        "超期投诉升级",
+    ),
 )
 
 
