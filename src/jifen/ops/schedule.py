@@ -23,6 +23,7 @@ class Job:
 # Add a job here with the function it runs; keep the names stable (they are in the records).
 JOBS: tuple[Job, ...] = (
     Job("audit_checkpoint", "5 * * * *", "jifen.ops.jobs:audit_checkpoint", "审计链外部锚定"),
+    Job("cmdb_discover", "20 3 * * *", "jifen.ops.cmdb:discover_job", "配置管理数据库自动登记"),
 )
 
 
