@@ -269,11 +269,8 @@ def discovered_facts() -> tuple[dict[str, Any], list[tuple[str, str, dict[str, A
         seen.add(dist.lower())
         try:
             software.append(
-                (
-                    metadata.distribution(dist).metadata["Name"] or dist,
-                    metadata.version(dist),
-                    {"source": "pyproject"},
-                )
+                # Named as pyproject spells it (XlsxWriter, not xlsxwriter).
+                (dist, metadata.version(dist), {"source": "pyproject"})
             )
         except metadata.PackageNotFoundError:
             continue

@@ -120,7 +120,6 @@ def _detail(request: HttpRequest, item: ConfigItem, **forms_: Any) -> HttpRespon
             "form": form,
             "retire_form": forms_.get("retire_form") or RetireForm(),
         },
-        status=400 if forms_ else 200,
     )
 
 

@@ -187,5 +187,4 @@ def parameter_edit(request: HttpRequest, key: str) -> HttpResponse:
             "form": form,
             "history": _history(key)[:10],
         },
-        status=400 if form.errors else 200,
     )

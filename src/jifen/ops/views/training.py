@@ -143,7 +143,7 @@ def _detail(request: HttpRequest, session: TrainingSession, **forms_: Any) -> Ht
         "cancel_form": forms_.get("cancel_form") or CancelForm(),
         "material_form": material_form,
     }
-    return render(request, "ops/training/detail.html", context, status=400 if forms_ else 200)
+    return render(request, "ops/training/detail.html", context)
 
 
 @require_safe

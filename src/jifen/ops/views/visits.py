@@ -155,7 +155,7 @@ def _detail(request: HttpRequest, visit: ServiceVisit, **forms_: Any) -> HttpRes
         "solve_form": forms_.get("solve_form") or SolveForm(initial={"solution": visit.solution}),
         "sign_form": forms_.get("sign_form") or SignOffForm(),
     }
-    return render(request, "ops/visits/detail.html", context, status=400 if forms_ else 200)
+    return render(request, "ops/visits/detail.html", context)
 
 
 @require_safe
