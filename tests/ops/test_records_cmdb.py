@@ -31,13 +31,29 @@ def operator():
 
 
 def test_add_edit_retire_record_every_change(operator) -> None:
-    item = cmdb.config_item_add(actor=operator, kind="server", name="app-01", version="",
-                                host="", note="应用服务器", reason="新上线")
-    changes = cmdb.config_item_edit(actor=operator, item=item, kind="server", name="app-01",
-                                    version="Kylin V10", host="机房A", note="应用服务器",
-                                    reason="补录操作系统")
+    item = cmdb.config_item_add(
+        actor=operator,
+        kind="server",
+        name="app-01",
+        version="",
+        host="",
+        note="应用服务器",
+        reason="新上线",
+    )
+    changes = cmdb.config_item_edit(
+        actor=operator,
+        item=item,
+        kind="server",
+        name="app-01",
+        version="Kylin V10",
+        host="机房A",
+        note="应用服务器",
+        reason="补录操作系统",
+    )
     assert sorted((c.field, c.old_value, c.new_value) for c in changes) == [
-        ("host", "", "机房A"), ("version", "", "Kylin V10")]
+        ("host", "", "机房A"),
+        ("version", "", "Kylin V10"),
+    ]
     assert all(c.changed_by == operator and c.reason == "补录操作系统" for c in changes)
     cmdb.config_item_retire(actor=operator, item=item, reason="迁移至新机房")
     item.refresh_from_db()
@@ -50,8 +66,15 @@ def test_add_edit_retire_record_every_change(operator) -> None:
     edit = AuditEvent.objects.get(action="ops.cmdb_edit")
     assert edit.after == {"version": "Kylin V10", "host": "机房A"}
     with pytest.raises(ServiceError) as caught:
-        cmdb.config_item_edit(actor=operator, item=item, kind="server", name="app-01",
-                              version="x", host="", reason="再改")
+        cmdb.config_item_edit(
+            actor=operator,
+            item=item,
+            kind="server",
+            name="app-01",
+            version="x",
+            host="",
+            reason="再改",
+        )
     assert "已停用" in caught.value.message
 
 
@@ -65,8 +88,13 @@ def test_add_edit_retire_record_every_change(operator) -> None:
     ],
 )
 def test_add_refusals_name_the_field(operator, values, field, text) -> None:
-    args = {"kind": "software", "name": "nginx", "version": "1.22", "host": "app-01",
-            "reason": "登记"}
+    args = {
+        "kind": "software",
+        "name": "nginx",
+        "version": "1.22",
+        "host": "app-01",
+        "reason": "登记",
+    }
     args.update(values)
     with pytest.raises(ServiceError) as caught:
         cmdb.config_item_add(actor=operator, **args)
@@ -75,15 +103,29 @@ def test_add_refusals_name_the_field(operator, values, field, text) -> None:
 
 
 def test_duplicates_and_no_change_are_refused(operator) -> None:
-    item = cmdb.config_item_add(actor=operator, kind="software", name="nginx", version="1.22",
-                                host="app-01", reason="登记")
+    item = cmdb.config_item_add(
+        actor=operator, kind="software", name="nginx", version="1.22", host="app-01", reason="登记"
+    )
     with pytest.raises(ServiceError) as caught:
-        cmdb.config_item_add(actor=operator, kind="software", name="nginx", version="1.24",
-                             host="app-01", reason="再登记")
+        cmdb.config_item_add(
+            actor=operator,
+            kind="software",
+            name="nginx",
+            version="1.24",
+            host="app-01",
+            reason="再登记",
+        )
     assert "已有同类别、同名称" in caught.value.message
     with pytest.raises(ServiceError) as caught:
-        cmdb.config_item_edit(actor=operator, item=item, kind="software", name="nginx",
-                              version="1.22", host="app-01", reason="无改动")
+        cmdb.config_item_edit(
+            actor=operator,
+            item=item,
+            kind="software",
+            name="nginx",
+            version="1.22",
+            host="app-01",
+            reason="无改动",
+        )
     assert "没有任何改动" in caught.value.message
 
 
@@ -94,8 +136,13 @@ def test_discovery_registers_the_system_and_records_an_upgrade() -> None:
     names = set(
         ConfigItem.objects.filter(discovered=True, kind="software").values_list("name", flat=True)
     )
-    assert {"Python", "Django", "SQLite" if django.db.connection.vendor == "sqlite"
-            else "PostgreSQL", "XlsxWriter", "psutil"} <= names
+    assert {
+        "Python",
+        "Django",
+        "SQLite" if django.db.connection.vendor == "sqlite" else "PostgreSQL",
+        "XlsxWriter",
+        "psutil",
+    } <= names
     assert "pytest" not in {n.lower() for n in names}  # a dev extra, not a dependency
     server = ConfigItem.objects.get(kind="server", name=host)
     assert server.discovered and server.attributes["cpu_count"] >= 1
@@ -107,11 +154,13 @@ def test_discovery_registers_the_system_and_records_an_upgrade() -> None:
     # An upgrade: the recorded Django is older than the one installed now.
     ConfigItem.objects.filter(name="Django", host=host).update(version="4.2.11")
     again = cmdb.discover()
-    assert again["changed"] == [
-        {"name": "Django", "old": "4.2.11", "new": django.get_version()}]
+    assert again["changed"] == [{"name": "Django", "old": "4.2.11", "new": django.get_version()}]
     change = ConfigChange.objects.get(item__name="Django", field="version")
     assert (change.old_value, change.new_value, change.changed_by) == (
-        "4.2.11", django.get_version(), None)
+        "4.2.11",
+        django.get_version(),
+        None,
+    )
     event = AuditEvent.objects.filter(action="ops.cmdb_discover").latest("id")
     assert event.after["changed"][0]["name"] == "Django"
     # Nothing changed: nothing recorded.
@@ -124,8 +173,15 @@ def test_discovered_version_is_not_edited_by_hand(operator) -> None:
     cmdb.discover()
     item = ConfigItem.objects.get(name="Django", discovered=True)
     with pytest.raises(ServiceError) as caught:
-        cmdb.config_item_edit(actor=operator, item=item, kind="software", name="Django",
-                              version="9.9", host=item.host, reason="手改")
+        cmdb.config_item_edit(
+            actor=operator,
+            item=item,
+            kind="software",
+            name="Django",
+            version="9.9",
+            host=item.host,
+            reason="手改",
+        )
     assert "由系统自动登记" in caught.value.message and caught.value.errors[0].field == "version"
 
 
@@ -148,10 +204,18 @@ def test_discovery_after_migrate_only(settings) -> None:
 
 def test_cmdb_status(operator) -> None:
     cmdb.config_item_add(actor=operator, kind="server", name="db-01", reason="上线")
-    net = cmdb.config_item_add(actor=operator, kind="network", name="防火墙", version="1.0",
-                               reason="上线")
-    cmdb.config_item_edit(actor=operator, item=net, kind="network", name="防火墙",
-                          version="1.1", host="", reason="升级固件")
+    net = cmdb.config_item_add(
+        actor=operator, kind="network", name="防火墙", version="1.0", reason="上线"
+    )
+    cmdb.config_item_edit(
+        actor=operator,
+        item=net,
+        kind="network",
+        name="防火墙",
+        version="1.1",
+        host="",
+        reason="升级固件",
+    )
     cmdb.config_item_retire(actor=operator, item=net, reason="更换")
     status = cmdb.cmdb_status()
     assert status["by_kind"]["服务器"] == 1 and status["by_kind"]["网络设备"] == 0
@@ -159,7 +223,8 @@ def test_cmdb_status(operator) -> None:
     assert (status["in_use"], status["retired"], status["changes"]) == (1, 1, 4)
     assert status["changes_by_field"] == {"登记": 2, "版本": 1, "状态": 1}
     assert [(v["item"], v["old"], v["new"]) for v in status["version_changes"]] == [
-        ("防火墙", "1.0", "1.1")]
+        ("防火墙", "1.0", "1.1")
+    ]
     later = cmdb.cmdb_status(timezone.now() + timedelta(hours=1))
     assert later["changes"] == 0 and later["version_changes"] == []
     json.dumps(status)  # the reports store it as JSON
@@ -167,26 +232,45 @@ def test_cmdb_status(operator) -> None:
 
 def test_pages_and_permissions(operator) -> None:
     client = staff_client(operator)
-    response = client.post("/ops/cmdb/new/", {"kind": "software", "name": "", "version": "1.0",
-                                              "reason": "登记"})
+    response = client.post(
+        "/ops/cmdb/new/", {"kind": "software", "name": "", "version": "1.0", "reason": "登记"}
+    )
     page = response.content.decode()
     assert "请填写配置项名称" in page and 'value="1.0"' in page
-    response = client.post("/ops/cmdb/new/", {"kind": "software", "name": "nginx",
-                                              "version": "1.22", "host": "app-01",
-                                              "reason": "登记"}, follow=True)
+    response = client.post(
+        "/ops/cmdb/new/",
+        {
+            "kind": "software",
+            "name": "nginx",
+            "version": "1.22",
+            "host": "app-01",
+            "reason": "登记",
+        },
+        follow=True,
+    )
     assert "已新增配置项" in response.content.decode()
     item = ConfigItem.objects.get(name="nginx")
-    response = client.post(f"/ops/cmdb/{item.pk}/", {"kind": "software", "name": "nginx",
-                                                     "version": "1.24", "host": "app-01",
-                                                     "reason": "安全升级"}, follow=True)
+    response = client.post(
+        f"/ops/cmdb/{item.pk}/",
+        {
+            "kind": "software",
+            "name": "nginx",
+            "version": "1.24",
+            "host": "app-01",
+            "reason": "安全升级",
+        },
+        follow=True,
+    )
     text = response.content.decode()
     assert "已保存，记录 1 项变更" in text and "1.22 → 1.24" in text and "安全升级" in text
     client.post("/ops/cmdb/discover/")
     assert "系统自动" in client.get("/ops/cmdb/?kind=software").content.decode()
     auditor = staff_client(make_staff(Role.AUDITOR))
     assert auditor.get(f"/ops/cmdb/{item.pk}/").status_code == 200
-    refused = auditor.post(f"/ops/cmdb/{item.pk}/", {"kind": "software", "name": "nginx",
-                                                     "version": "2", "reason": "x"})
+    refused = auditor.post(
+        f"/ops/cmdb/{item.pk}/",
+        {"kind": "software", "name": "nginx", "version": "2", "reason": "x"},
+    )
     assert refused.status_code == 403
     assert auditor.post(f"/ops/cmdb/{item.pk}/retire/", {"reason": "x"}).status_code == 403
     item.refresh_from_db()

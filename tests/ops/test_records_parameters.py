@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def test_the_page_lists_parameters_by_group_with_the_last_change() -> None:
     operator = make_staff(Role.OPERATOR)
-    parameters.set_parameter(actor=operator, key="visits_per_month_target", value="12",
-                             reason="新合同约定每月 12 次")
+    parameters.set_parameter(
+        actor=operator, key="visits_per_month_target", value="12", reason="新合同约定每月 12 次"
+    )
     page = staff_client(operator).get("/ops/parameters/").content.decode()
     for group in ("巡检阈值", "备份与恢复", "现场服务与培训"):
         assert f">{group}</h2>" in page
@@ -33,8 +34,11 @@ def test_a_change_through_the_form_is_recorded() -> None:
     client = staff_client(operator)
     form = client.get("/ops/parameters/inspect_disk_percent_warn/").content.decode()
     assert 'value="80"' in form and "磁盘使用率告警阈值" in form
-    response = client.post("/ops/parameters/inspect_disk_percent_warn/",
-                           {"value": "75", "reason": "扩容前收紧"}, follow=True)
+    response = client.post(
+        "/ops/parameters/inspect_disk_percent_warn/",
+        {"value": "75", "reason": "扩容前收紧"},
+        follow=True,
+    )
     assert "已修改参数“磁盘使用率告警阈值”" in response.content.decode()
     assert parameters.get("inspect_disk_percent_warn") == 75
     change = ParameterChange.objects.get()
@@ -51,8 +55,9 @@ def test_a_change_through_the_form_is_recorded() -> None:
 )
 def test_a_refused_change_names_the_parameter_and_keeps_the_input(value, reason, text) -> None:
     client = staff_client(make_staff(Role.OPERATOR))
-    response = client.post("/ops/parameters/inspect_disk_percent_warn/",
-                           {"value": value, "reason": reason})
+    response = client.post(
+        "/ops/parameters/inspect_disk_percent_warn/", {"value": value, "reason": reason}
+    )
     page = response.content.decode()
     assert text in page
     assert f'value="{value}"' in page and (not reason or reason in page)
@@ -74,8 +79,7 @@ def test_history_is_filterable_by_parameter() -> None:
 def test_round_parameters_are_shown_read_only_with_their_history() -> None:
     rnd = make_round(2026)
     bureau = make_staff(Role.BUREAU_ADMIN)
-    round_services.round_update(actor=bureau, round=rnd, changes={"quota": 6100},
-                                reason="指标调整")
+    round_services.round_update(actor=bureau, round=rnd, changes={"quota": 6100}, reason="指标调整")
     page = staff_client(make_staff(Role.OPERATOR)).get("/ops/parameters/").content.decode()
     section = page.split('id="round-title"')[1]
     assert "2026 年度" in section and 'href="/staff/rounds/"' in section
@@ -89,8 +93,9 @@ def test_only_operators_change_parameters() -> None:
     auditor = staff_client(make_staff(Role.AUDITOR))
     assert auditor.get("/ops/parameters/").status_code == 200
     assert "修改</a>" not in auditor.get("/ops/parameters/").content.decode()
-    refused = auditor.post("/ops/parameters/inspect_disk_percent_warn/",
-                           {"value": "70", "reason": "审计员"})
+    refused = auditor.post(
+        "/ops/parameters/inspect_disk_percent_warn/", {"value": "70", "reason": "审计员"}
+    )
     assert refused.status_code == 403
     assert staff_client(make_staff(Role.BUREAU_ADMIN)).get("/ops/parameters/").status_code == 403
     assert staff_client(make_staff(Role.OPERATOR)).get("/ops/parameters/nope/").status_code == 404

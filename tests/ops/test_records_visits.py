@@ -27,12 +27,17 @@ def engineer():
 
 def _visit(engineer, day: date, *, solution: str = "", rating: int | None = None) -> ServiceVisit:
     visit = visits.visit_record(
-        actor=engineer, visited_on=day, place="东城区人力社保局", engineer=engineer,
-        problem="核对申请人社保记录", solution=solution,
+        actor=engineer,
+        visited_on=day,
+        place="东城区人力社保局",
+        engineer=engineer,
+        problem="核对申请人社保记录",
+        solution=solution,
     )
     if rating is not None:
-        visit = visits.visit_sign_off(actor=engineer, visit=visit, signed_off_by="王老师",
-                                      satisfaction=rating)
+        visit = visits.visit_sign_off(
+            actor=engineer, visit=visit, signed_off_by="王老师", satisfaction=rating
+        )
     return visit
 
 
@@ -46,8 +51,9 @@ def test_a_visit_is_complete_only_when_solved_and_signed_off(engineer) -> None:
     visits.visit_solve(actor=engineer, visit=visit, solution="现场重新比对后修正")
     visit.refresh_from_db()
     assert not visits.is_complete(visit)
-    visit = visits.visit_sign_off(actor=engineer, visit=visit, signed_off_by="王老师",
-                                  satisfaction="4")
+    visit = visits.visit_sign_off(
+        actor=engineer, visit=visit, signed_off_by="王老师", satisfaction="4"
+    )
     assert visits.is_complete(visit) and visit.satisfaction == 4
     assert visit.signed_off_by == "王老师" and visit.signed_off_at is not None
     actions = list(
@@ -72,8 +78,12 @@ def test_a_visit_is_complete_only_when_solved_and_signed_off(engineer) -> None:
     ],
 )
 def test_recording_refusals_name_the_field(engineer, changes, field, text) -> None:
-    values = {"visited_on": timezone.localdate(), "place": "朝阳区", "engineer": engineer,
-              "problem": "问题"}
+    values = {
+        "visited_on": timezone.localdate(),
+        "place": "朝阳区",
+        "engineer": engineer,
+        "problem": "问题",
+    }
     values.update(changes)
     if values["engineer"] == "auditor":
         values["engineer"] = make_staff(Role.AUDITOR)
@@ -83,10 +93,15 @@ def test_recording_refusals_name_the_field(engineer, changes, field, text) -> No
     assert not ServiceVisit.objects.exists()
 
 
-@pytest.mark.parametrize(("rating", "name", "field"), [(0, "王老师", "satisfaction"),
-                                                        (6, "王老师", "satisfaction"),
-                                                        ("很好", "王老师", "satisfaction"),
-                                                        (5, " ", "signed_off_by")])
+@pytest.mark.parametrize(
+    ("rating", "name", "field"),
+    [
+        (0, "王老师", "satisfaction"),
+        (6, "王老师", "satisfaction"),
+        ("很好", "王老师", "satisfaction"),
+        (5, " ", "signed_off_by"),
+    ],
+)
 def test_sign_off_refusals(engineer, rating, name, field) -> None:
     visit = _visit(engineer, timezone.localdate(), solution="已解决")
     with pytest.raises(ServiceError) as caught:
@@ -110,7 +125,9 @@ def test_visit_stats_counts_and_average(engineer) -> None:
     assert stats["target_per_month"] == 10
     year = visits.visit_stats(date(2026, 1, 1), date(2026, 12, 31))
     assert [(m["month"], m["total"], m["completed"]) for m in year["months"]] == [
-        ("2026-09", 1, 1), ("2026-10", 4, 2)]
+        ("2026-09", 1, 1),
+        ("2026-10", 4, 2),
+    ]
     assert year["average_satisfaction"] == 4.0
     empty = visits.visit_stats(date(2025, 1, 1), date(2025, 1, 31))
     assert empty["total"] == 0 and empty["average_satisfaction"] is None
@@ -118,7 +135,7 @@ def test_visit_stats_counts_and_average(engineer) -> None:
 
 
 def test_month_page_export_and_permissions(engineer) -> None:
-    _visit(engineer, date(2026, 10, 5), solution="=HYPERLINK(\"x\")", rating=5)
+    _visit(engineer, date(2026, 10, 5), solution='=HYPERLINK("x")', rating=5)
     _visit(engineer, date(2026, 10, 9))
     client = staff_client(engineer)
     page = client.get("/ops/visits/?month=2026-10").content.decode()
@@ -129,7 +146,7 @@ def test_month_page_export_and_permissions(engineer) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[2][:3] == ("服务日期", "服务地点", "服务人员")
-    assert rows[3][0] == "2026-10-05" and rows[3][4] == "'=HYPERLINK(\"x\")"
+    assert rows[3][0] == "2026-10-05" and rows[3][4] == '\'=HYPERLINK("x")'
     assert rows[3][8] == "已完成" and rows[4][8] == "未完成"
     assert ("合计", 2) in [r[:2] for r in rows]
     bad = client.get("/ops/visits/export.xlsx?start=2026-10-31&end=2026-10-01")
@@ -148,12 +165,16 @@ def test_month_page_export_and_permissions(engineer) -> None:
 def test_sign_off_form_keeps_what_was_typed(engineer) -> None:
     visit = _visit(engineer, timezone.localdate(), solution="已解决")
     client = staff_client(engineer)
-    response = client.post(f"/ops/visits/{visit.pk}/sign-off/",
-                           {"signed_off_by": "李科长", "satisfaction": ""})
+    response = client.post(
+        f"/ops/visits/{visit.pk}/sign-off/", {"signed_off_by": "李科长", "satisfaction": ""}
+    )
     page = response.content.decode()
     assert "请选择满意度（1–5 分）" in page and 'value="李科长"' in page
-    response = client.post(f"/ops/visits/{visit.pk}/sign-off/",
-                           {"signed_off_by": "李科长", "satisfaction": "5"}, follow=True)
+    response = client.post(
+        f"/ops/visits/{visit.pk}/sign-off/",
+        {"signed_off_by": "李科长", "satisfaction": "5"},
+        follow=True,
+    )
     assert "甲方已确认，本次现场服务已完成" in response.content.decode()
     visit.refresh_from_db()
     assert visit.satisfaction == 5
