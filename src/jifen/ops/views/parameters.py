@@ -34,6 +34,15 @@ class ChangeForm(forms.Form):
         error_messages={"required": "请填写修改原因。"},
     )
 
+    def __init__(self, *args: Any, label: str = "新值", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The value's label names the parameter (and its unit).
+        self.fields["value"].label = label
+
+
+def _label(spec: parameters.ParameterSpec) -> str:
+    return f"{spec.label}（{spec.unit}）" if spec.unit else spec.label
+
 
 def shown(value: Any) -> str:
     """A parameter's value as the page shows it."""
@@ -155,7 +164,7 @@ def parameter_edit(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404("没有这个系统参数。")
     current = parameters.get(key)
     if request.method == "POST":
-        form = ChangeForm(request.POST)
+        form = ChangeForm(request.POST, label=_label(spec))
         if form.is_valid():
             try:
                 parameters.set_parameter(
@@ -174,8 +183,7 @@ def parameter_edit(request: HttpRequest, key: str) -> HttpResponse:
                 messages.success(request, f"已修改参数“{spec.label}”。")
                 return redirect(f"{reverse('ops:parameters')}?key={key}#history")
     else:
-        form = ChangeForm(initial={"value": _form_value(current)})
-    form.fields["value"].label = f"{spec.label}（{spec.unit}）" if spec.unit else spec.label
+        form = ChangeForm(initial={"value": _form_value(current)}, label=_label(spec))
     return render(
         request,
         "ops/parameters/edit.html",
