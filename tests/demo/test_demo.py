@@ -272,6 +272,19 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "ops.complaint_take": 10,
         "ops.complaint_answer": 9,
         "ops.complaint_escalate": 2,
+        # Operations records (demo/ops_records.py): ten visits (nine signed off), the year's
+        # eight training sessions (five held with material, one cancelled), the CMDB (the
+        # system's own entries found once, four kept by hand, three edits), three parameters.
+        "ops.visit_record": 10,
+        "ops.visit_sign_off": 9,
+        "ops.training_plan": 8,
+        "ops.training_material": 5,
+        "ops.training_held": 5,
+        "ops.training_cancel": 1,
+        "ops.cmdb_discover": 1,
+        "ops.cmdb_add": 4,
+        "ops.cmdb_edit": 3,
+        "ops.parameter_change": 3,
     }
     bureau = User.objects.get(username="demo-bureau")
     assert {e.actor for e in AuditEvent.objects.filter(action="round.create")} == {bureau}
@@ -414,3 +427,25 @@ def test_the_month_of_incidents_and_complaints():
     now = timezone.now()
     stats = complaints.complaint_stats(now - timedelta(days=60), now + timedelta(days=1))
     assert (stats["received"], stats["answered_on_time"], stats["overdue"]) == (10, 9, 1)
+def test_the_operations_records_of_a_month() -> None:
+    from datetime import date
+
+    from jifen.ops import cmdb, training, visits
+    from jifen.ops.models import ConfigChange, ParameterChange, TrainingSession
+
+    load_demo()
+    today = timezone.localdate()
+    month = visits.visit_stats(today - timedelta(days=30), today)
+    assert (month["total"], month["completed"]) == (10, 9)
+    assert 3 <= month["average_satisfaction"] <= 5
+    plan = training.training_stats(today.year)
+    assert (plan["planned"], plan["held"], plan["with_material"]) == (8, 5, 5)
+    assert plan["cancelled"] == 1
+    status = cmdb.cmdb_status()
+    assert status["by_kind"]["服务器"] == 2 and status["discovered"] >= 10
+    assert ConfigChange.objects.filter(field="version", changed_by__isnull=False).count() == 2
+    assert ParameterChange.objects.count() == 3
+    assert all(s.planned_on.year == today.year for s in TrainingSession.objects.all())
+    assert date(today.year, 1, 1) <= min(
+        s.held_on for s in TrainingSession.objects.filter(status="held")
+    )

@@ -46,6 +46,17 @@ ACTION_LABELS: dict[str, str] = {
     "round.import_published": "导入往年公布名单",
     # operations (运维)
     "ops.parameter_change": "修改系统参数",
+    "ops.visit_record": "登记现场服务",
+    "ops.visit_solve": "填写现场服务解决方法",
+    "ops.visit_sign_off": "现场服务甲方确认",
+    "ops.training_plan": "制定培训计划",
+    "ops.training_held": "登记培训举办",
+    "ops.training_cancel": "取消培训",
+    "ops.training_material": "上传培训材料",
+    "ops.cmdb_add": "新增配置项",
+    "ops.cmdb_edit": "修改配置项",
+    "ops.cmdb_retire": "停用配置项",
+    "ops.cmdb_discover": "系统自动登记配置项",
     "ops.alert": "系统告警",
     "ops.incident_open": "登记故障",
     # operations: incidents and complaints (jifen.ops.incidents, jifen.ops.complaints)

@@ -51,7 +51,7 @@ from jifen.applications.models import (
 from jifen.audit.context import audit_context
 from jifen.core import crypto
 from jifen.core.roles import Department, Role
-from jifen.demo import ops_incidents
+from jifen.demo import ops_incidents, ops_records
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
 from jifen.demo.past_round import YEAR as PAST_YEAR
@@ -387,6 +387,8 @@ def _load(year: int, stdout: _Writer | None) -> None:
         operator=User.objects.get(username="demo-operator"), now=timezone.now(),
         say=lambda text: _say(stdout, text),
     )
+    ops_records.load(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
+                     say=lambda text: _say(stdout, text))
 
 
 def _account_administration(people: _People) -> None:

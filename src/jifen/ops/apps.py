@@ -6,3 +6,11 @@ class OpsConfig(AppConfig):
     name = "jifen.ops"
     label = "ops"
     verbose_name = "运维管理"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .cmdb import discover_after_migrate
+
+        # The CMDB registers the system's own software and versions after each migrate.
+        post_migrate.connect(discover_after_migrate, sender=self, dispatch_uid="ops_cmdb_discover")

@@ -29,6 +29,7 @@ JOBS: tuple[Job, ...] = (
         "jifen.ops.complaints:escalation_job",
         "超期投诉升级",
     ),
+    Job("cmdb_discover", "20 3 * * *", "jifen.ops.cmdb:discover_job", "配置管理数据库自动登记"),
 )
 
 

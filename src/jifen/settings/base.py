@@ -302,6 +302,8 @@ FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or __import__("has
 EVIDENCE_ROOT = Path(os.environ.get("JIFEN_EVIDENCE_ROOT", VAR_DIR / "evidence"))
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_MAX_FILES = 100
+# Training material (培训材料, jifen.ops.training): encrypted like the evidence, its own folder.
+TRAINING_ROOT = Path(os.environ.get("JIFEN_TRAINING_ROOT", VAR_DIR / "training"))
 # DATA_UPLOAD_MAX_MEMORY_SIZE counts a request's fields but not its files; a file above
 # FILE_UPLOAD_MAX_MEMORY_SIZE is streamed to a temporary file on disk (Django's
 # TemporaryFileUploadHandler), so a 200 MB record file never sits in memory.

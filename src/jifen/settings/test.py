@@ -46,3 +46,8 @@ COMPARISON_UPLOAD_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-comparisons-
 # them); tests/rounds/test_scoring_worker.py runs a real `manage.py db_worker` on the database
 # backend instead.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Training material uploaded by tests goes to a folder of this test process.
+TRAINING_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-training-{os.getpid()}"
+# The CMDB discovery after migrate (jifen.ops.cmdb) stays off: tests call discover() themselves.
+CMDB_DISCOVER_ON_MIGRATE = False
