@@ -48,6 +48,7 @@ ACTION_LABELS: dict[str, str] = {
     "ops.parameter_change": "修改系统参数",
     "ops.alert": "系统告警",
     "ops.incident_open": "登记故障",
+    "ops.inspection": "运维巡检",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

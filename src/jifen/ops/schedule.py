@@ -23,6 +23,9 @@ class Job:
 # Add a job here with the function it runs; keep the names stable (they are in the records).
 JOBS: tuple[Job, ...] = (
     Job("audit_checkpoint", "5 * * * *", "jifen.ops.jobs:audit_checkpoint", "审计链外部锚定"),
+    Job("inspection_daily", "30 7 * * *", "jifen.ops.inspection.jobs:daily", "日常巡检"),
+    Job("inspection_weekly", "0 8 * * 1", "jifen.ops.inspection.jobs:weekly", "系统软件周检"),
+    Job("inspection_monthly", "0 9 1 * *", "jifen.ops.inspection.jobs:monthly", "月度巡检汇总"),
 )
 
 
