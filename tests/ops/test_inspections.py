@@ -510,3 +510,28 @@ def test_inspection_jobs_are_scheduled() -> None:
     assert "inspection_daily\t30 7 * * *\t" in text
     assert "inspection_weekly\t0 8 * * 1\t" in text
     assert "inspection_monthly\t0 9 1 * *\t" in text
+
+
+def test_demo_inspections_are_made_by_the_real_code_quickly() -> None:
+    import time
+
+    from jifen.demo import ops_inspections
+
+    operator = make_staff(Role.OPERATOR)
+    said: list[str] = []
+    began = time.monotonic()
+    ops_inspections.load(operator=operator, now=_day_at(date(2026, 12, 3), 10), say=said.append)
+    assert time.monotonic() - began < 5
+    dailies = Inspection.objects.filter(kind="daily")
+    assert dailies.count() == 30  # November 2026
+    statuses = sorted(d.status for d in dailies)
+    assert statuses.count("警告") == 2 and statuses.count("异常") == 1
+    abnormal = dailies.get(status="异常")
+    assert abnormal.summary["day"] == "2026-11-15"
+    alert = Alert.objects.get(code="inspect_status_5xx")
+    assert alert.incident is not None and alert.incident.severity == Incident.Severity.SERIOUS
+    assert Inspection.objects.filter(kind="weekly").count() == 4
+    monthly = Inspection.objects.get(kind="monthly")
+    assert monthly.summary["days_inspected"] == 30 and monthly.summary["days_missing"] == []
+    assert monthly.summary["statuses"] == {"正常": 27, "警告": 2, "异常": 1}
+    assert said == ["  inspections: 30 daily, 4 weekly, the monthly summary of 2026-11"]
