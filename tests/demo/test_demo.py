@@ -206,6 +206,10 @@ def test_the_declarations_are_valid_and_score_differently():
     assert len(set(totals.values())) == 3  # submitted, returned, done all differ
 
 
+def _days_of_previous_month() -> int:
+    return (timezone.localdate().replace(day=1) - timedelta(days=1)).day
+
+
 def test_every_write_left_its_audit_event_on_the_cli_channel():
     load_demo()
     # The failed logins are made as the login page would: from the web, from their address.
@@ -258,6 +262,11 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "evidence.add": 14,
         # The security administrator's account list: one former reviewer disabled.
         "account.disable": 1,
+        # Inspections: every day of the previous month, four weekly checks, the monthly
+        # summary; two warnings and one 异常 day raised an alert each, opening an incident.
+        "ops.inspection": _days_of_previous_month() + 4 + 1,
+        "ops.alert": 3,
+        "ops.incident_open": 3,
     }
     bureau = User.objects.get(username="demo-bureau")
     assert {e.actor for e in AuditEvent.objects.filter(action="round.create")} == {bureau}
