@@ -12,7 +12,7 @@ from django.db import connection
 
 from jifen.ops import parameters
 
-from .findings import Finding, make
+from .findings import Finding, human_bytes, make
 
 GROUP = "操作系统"
 
@@ -118,15 +118,8 @@ def check_os(m: OsMeasurements) -> list[Finding]:
                 unit="%",
                 warn=p("inspect_disk_percent_warn"),
                 critical=p("inspect_disk_percent_critical"),
-                note=f"{disk.path}：已用 {_human(disk.used_bytes)} / 共 {_human(disk.total_bytes)}",
+                note=f"{disk.path}：已用 {human_bytes(disk.used_bytes)} / "
+                f"共 {human_bytes(disk.total_bytes)}",
             )
         )
     return found
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from jifen.ops.models import Inspection
 
+from .findings import human_bytes
+
 
 def title(inspection: Inspection) -> str:
     return f"{inspection.get_kind_display()}报告（{period_text(inspection)}）"
@@ -104,6 +106,7 @@ def to_xlsx(inspection: Inspection) -> bytes:
     summary.write_string(0, 0, "项目", bold)
     summary.write_string(0, 1, "取值", bold)
     for r, (key, value) in enumerate(_summary_rows(inspection), start=1):
+        key = f"{key}（字节）" if key in ("数据库大小", "磁盘已用") else key
         summary.write_string(r, 0, key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             summary.write_number(r, 1, value)
@@ -126,9 +129,9 @@ def to_xlsx(inspection: Inspection) -> bytes:
 SUMMARY_LABELS = {
     "day": "巡检日期",
     "month": "月份",
-    "database_bytes": "数据库大小（字节）",
+    "database_bytes": "数据库大小",
     "disk_used_percent": "磁盘使用率（%）",
-    "disk_used_bytes": "磁盘已用（字节）",
+    "disk_used_bytes": "磁盘已用",
     "requests": "请求数",
     "errors_5xx": "5xx 响应数",
     "login_failures": "登录失败次数",
@@ -149,4 +152,11 @@ def _summary_rows(inspection: Inspection) -> list[tuple[str, Any]]:
 
 
 def summary_rows(inspection: Inspection) -> list[tuple[str, Any]]:
-    return _summary_rows(inspection)
+    """The summary figures for a page: sizes in KB/MB/GB (the XLSX keeps the bytes)."""
+    rows = []
+    for key, label in SUMMARY_LABELS.items():
+        value = inspection.summary.get(key)
+        if value is None:
+            continue
+        rows.append((label, human_bytes(value) if key.endswith("_bytes") else value))
+    return rows
