@@ -67,6 +67,17 @@ def test_an_operator_reads_the_inspection_reports_and_runs_one(
         page.get_by_role("link", name="下载 PDF").click()
     assert download.value.suggested_filename.endswith(".pdf")
 
+    # The monthly summary: each check's worst value of the month and the capacity trend.
+    page.goto(live_server.url + "/ops/inspections/?kind=monthly")
+    page.get_by_role("link", name="查看报告").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("月度巡检汇总报告")
+    expect(page.locator("#findings tr[data-code='month_dailies']")).to_contain_text(
+        "正常 27 天，警告 2 天，异常 1 天"
+    )
+    expect(page.locator("#findings tr[data-code='status_5xx']")).to_have_class("finding-异常")
+    expect(page.locator("#trend tbody tr")).to_have_count(30)
+    screenshot(page, "ops-inspection-monthly")
+
     # Run one now.
     page.goto(live_server.url + "/ops/inspections/")
     page.get_by_label("巡检类型").select_option("daily")
