@@ -488,6 +488,7 @@ def test_console_list_detail_downloads_and_run_now(tmp_path: Path, settings: Any
     assert "月份应为 YYYY-MM 格式，收到“abc”。" in bad and 'value="abc"' in bad
     detail = operator.get(f"/ops/inspections/{warned.pk}/").content.decode()
     assert 'class="finding-警告"' in detail and "磁盘使用率（数据目录）" in detail
+    assert "<dt>数据库大小</dt><dd>5.0 MB</dd>" in detail
     pdf = operator.get(f"/ops/inspections/{warned.pk}.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     xlsx = operator.get(f"/ops/inspections/{warned.pk}.xlsx")
@@ -535,3 +536,15 @@ def test_demo_inspections_are_made_by_the_real_code_quickly() -> None:
     assert monthly.summary["days_inspected"] == 30 and monthly.summary["days_missing"] == []
     assert monthly.summary["statuses"] == {"正常": 27, "警告": 2, "异常": 1}
     assert said == ["  inspections: 30 daily, 4 weekly, the monthly summary of 2026-11"]
+
+
+def test_the_daily_job_runs_through_the_scheduler(tmp_path: Path, settings: Any) -> None:
+    settings.LOG_DIR = tmp_path
+    out = StringIO()
+    call_command("run_scheduler", "--run", "inspection_daily", stdout=out)
+    outcome = json.loads(out.getvalue().strip().splitlines()[-1])
+    inspection = Inspection.objects.get()
+    assert outcome["ok"] is True
+    assert outcome["output"].startswith(
+        f"巡检报告 #{inspection.pk}（日常巡检）：{inspection.status}；"
+    )
