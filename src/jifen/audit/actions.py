@@ -71,6 +71,7 @@ ACTION_LABELS: dict[str, str] = {
     "ops.complaint_answer": "答复投诉",
     "ops.complaint_escalate": "超期投诉升级",
     "ops.complaint.view": "查阅投诉人信息",
+    "ops.inspection": "运维巡检",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

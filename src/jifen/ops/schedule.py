@@ -30,6 +30,9 @@ JOBS: tuple[Job, ...] = (
         "超期投诉升级",
     ),
     Job("cmdb_discover", "20 3 * * *", "jifen.ops.cmdb:discover_job", "配置管理数据库自动登记"),
+    Job("inspection_daily", "30 7 * * *", "jifen.ops.inspection.jobs:daily", "日常巡检"),
+    Job("inspection_weekly", "0 8 * * 1", "jifen.ops.inspection.jobs:weekly", "系统软件周检"),
+    Job("inspection_monthly", "0 9 1 * *", "jifen.ops.inspection.jobs:monthly", "月度巡检汇总"),
 )
 
 

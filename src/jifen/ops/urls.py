@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import cmdb, complaints, dashboard, incidents, training, visits
+from .views import cmdb, complaints, dashboard, incidents, inspections, training, visits
 from .views import parameters as parameter_views
 
 app_name = "ops"
@@ -44,4 +44,12 @@ urlpatterns = [
     path("cmdb/<int:pk>/retire/", cmdb.cmdb_retire, name="cmdb_retire"),
     path("parameters/", parameter_views.parameter_list, name="parameters"),
     path("parameters/<str:key>/", parameter_views.parameter_edit, name="parameter_edit"),
+    path("inspections/", inspections.inspection_list, name="inspections"),
+    path("inspections/run/", inspections.inspection_run, name="inspection_run"),
+    path("inspections/<int:pk>/", inspections.inspection_detail, name="inspection"),
+    path(
+        "inspections/<int:pk>.<str:fmt>",
+        inspections.inspection_download,
+        name="inspection_download",
+    ),
 ]
