@@ -6,3 +6,8 @@ class OpsConfig(AppConfig):
     name = "jifen.ops"
     label = "ops"
     verbose_name = "运维管理"
+
+    def ready(self) -> None:
+        from . import observability
+
+        observability.connect()

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from jifen.ops.logging_setup import logging_config
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -46,3 +48,7 @@ COMPARISON_UPLOAD_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-comparisons-
 # them); tests/rounds/test_scoring_worker.py runs a real `manage.py db_worker` on the database
 # backend instead.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# The JSON-line logs (access, error, login) go to a folder of this test process, never var/.
+LOG_DIR = Path(tempfile.gettempdir()) / f"jifen-test-logs-{os.getpid()}"
+LOGGING = logging_config(LOG_DIR, tz=TIME_ZONE)  # noqa: F405
