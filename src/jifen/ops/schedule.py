@@ -23,6 +23,18 @@ class Job:
 # Add a job here with the function it runs; keep the names stable (they are in the records).
 JOBS: tuple[Job, ...] = (
     Job("audit_checkpoint", "5 * * * *", "jifen.ops.jobs:audit_checkpoint", "审计链外部锚定"),
+    # ---- monitoring (系统监测) ----
+    Job("health_probe", "*/5 * * * *", "jifen.ops.probes:probe_job", "可用性探测"),
+    Job(
+        "audit_chain_verify", "*/10 * * * *", "jifen.ops.verification:verify_job", "审计链增量校验"
+    ),
+    Job(
+        "audit_chain_verify_full",
+        "40 3 * * 0",
+        "jifen.ops.verification:verify_full_job",
+        "审计链每周全量校验",
+    ),
+    Job("rotate_logs", "0 0 * * *", "jifen.ops.jobs:rotate_logs", "日志轮转与过期清理"),
 )
 
 

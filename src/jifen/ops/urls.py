@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from .views import dashboard
+from .views import dashboard, monitoring
 
 app_name = "ops"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("monitoring/", monitoring.monitoring, name="monitoring"),
 ]
