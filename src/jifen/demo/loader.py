@@ -51,6 +51,7 @@ from jifen.applications.models import (
 from jifen.audit.context import audit_context
 from jifen.core import crypto
 from jifen.core.roles import Department, Role
+from jifen.demo import ops_monitoring
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
 from jifen.demo.past_round import YEAR as PAST_YEAR
@@ -382,6 +383,8 @@ def _load(year: int, stdout: _Writer | None) -> None:
     _say(stdout, "  account administration: a disabled account, a locked one")
     load_verification(rnd, bureau=bureau, say=lambda text: _say(stdout, text))
     load_past_round(bureau=bureau, say=lambda text: _say(stdout, text), demo_year=rnd.year)
+    ops_monitoring.load(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
+                        say=lambda text: _say(stdout, text))
 
 
 def _account_administration(people: _People) -> None:
