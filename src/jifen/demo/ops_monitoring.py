@@ -76,7 +76,8 @@ def load(*, operator: Any, now: datetime, say: Callable[[str], None]) -> None:
 
     # Verifications every 10 minutes over the chain as it is (to_seq growing to its head).
     head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    slots = [start + timedelta(minutes=10 * i) for i in range(days * 144)]
+    first = start + timedelta(minutes=start.minute % 10)  # on the cron's */10 minutes
+    slots = [first + timedelta(minutes=10 * i) for i in range(days * 144)]
     slots = [slot for slot in slots if slot < now - timedelta(minutes=10)]
     targets = (
         [max(1, round(head * (i + 1) / len(slots))) for i in range(len(slots))] if head else []

@@ -120,3 +120,12 @@ def recent_chain_verifications(limit: int = 20) -> list[ChainVerification]:
 
 def recent_scheduled_runs(limit: int = 50) -> list[ScheduledRun]:
     return list(ScheduledRun.objects.order_by("-planned_at", "-id")[:limit])
+
+
+def failed_scheduled_runs(since: datetime, limit: int = 20) -> list[ScheduledRun]:
+    """Scheduled runs that failed since ``since``, newest first."""
+    return list(
+        ScheduledRun.objects.filter(ok=False, planned_at__gte=since).order_by("-planned_at", "-id")[
+            :limit
+        ]
+    )

@@ -99,7 +99,8 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     strip = _strip(now - timedelta(hours=24), now)
     labels = {job.name: job.label for job in JOBS}
     runs = selectors.recent_scheduled_runs(50)
-    for run in runs:
+    failed_runs = selectors.failed_scheduled_runs(now - timedelta(days=30))
+    for run in [*runs, *failed_runs]:
         run.label = labels.get(run.job, run.job)  # type: ignore[attr-defined]
     return render(
         request,
@@ -116,5 +117,6 @@ def monitoring(request: HttpRequest) -> HttpResponse:
             "target": parameters.get("sla_availability_percent"),
             "verifications": selectors.recent_chain_verifications(20),
             "runs": runs,
+            "failed_runs": failed_runs,
         },
     )
