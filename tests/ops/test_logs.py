@@ -167,3 +167,31 @@ def test_rotate_logs_job_uses_the_retention_parameters(settings: Any, tmp_path: 
     os.utime(old, (stamp, stamp))
     assert "删除 1 个" in jobs.rotate_logs()
     assert not old.exists()
+
+
+def test_an_unhandled_exception_is_a_request_failed_line_and_a_traceback_in_error_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jifen.ops import health_checks
+
+    marker = uuid.uuid4().hex
+
+    def explode() -> None:
+        raise RuntimeError(f"boom {marker}")
+
+    monkeypatch.setattr(health_checks, "run_checks", explode)
+    client = Client(raise_request_exception=False)
+    response = client.get("/healthz/ready?x=1", REMOTE_ADDR="10.7.7.7")
+    assert response.status_code == 500
+
+    line = [item for item in lines("access.log") if item["ip"] == "10.7.7.7"][-1]
+    assert set(line) == ACCESS_KEYS
+    assert (line["event"], line["status"], line["path"]) == (
+        "request_failed",
+        500,
+        "/healthz/ready",
+    )
+    errors = [item for item in lines("error.log") if marker in item.get("exception", "")]
+    assert errors, "the traceback is in error.log"
+    assert errors[-1]["request_id"] == line["request_id"]
+    assert "RuntimeError" in errors[-1]["exception"]
