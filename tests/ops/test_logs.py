@@ -195,3 +195,32 @@ def test_an_unhandled_exception_is_a_request_failed_line_and_a_traceback_in_erro
     assert errors, "the traceback is in error.log"
     assert errors[-1]["request_id"] == line["request_id"]
     assert "RuntimeError" in errors[-1]["exception"]
+
+
+def test_runservers_request_lines_with_their_query_stay_out_of_the_files() -> None:
+    import logging
+
+    secret = id_number(serial=9)
+    logging.getLogger("django.server").warning('"GET /x?id=%s HTTP/1.1" 404 10', secret)
+    for name in ("access.log", "error.log", "login.log"):
+        path = Path(settings.LOG_DIR) / name
+        assert not path.exists() or secret not in path.read_text(encoding="utf-8")
+
+
+def test_access_lines_start_with_the_fixed_keys_in_order(client: Client) -> None:
+    client.get("/healthz/live", REMOTE_ADDR="10.3.3.3")
+    raw = [
+        line
+        for line in (Path(settings.LOG_DIR) / "access.log").read_text("utf-8").splitlines()
+        if '"10.3.3.3"' in line
+    ][-1]
+    assert list(json.loads(raw))[:8] == [
+        "timestamp",
+        "level",
+        "event",
+        "request_id",
+        "user_id",
+        "ip",
+        "method",
+        "path",
+    ]

@@ -66,6 +66,15 @@ def _drop_logger_noise(logger: Any, name: str, event_dict: dict[str, Any]) -> di
     return event_dict
 
 
+_FIRST = ("timestamp", "level", "event", "request_id", "user_id", "ip", "method", "path")
+
+
+def _ordered(logger: Any, name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The fixed keys first, in one order, for people reading the files."""
+    first = {key: event_dict.pop(key) for key in _FIRST if key in event_dict}
+    return {**first, **event_dict}
+
+
 class AccessFilter(logging.Filter):
     """Only the one line per request (not django-structlog's ``request_started``)."""
 
@@ -91,6 +100,7 @@ def _json_formatter(tz: str, *extra: Any) -> dict[str, Any]:
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *extra,
             structlog.processors.format_exc_info,
+            _ordered,
             structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
         ],
     }
@@ -141,6 +151,8 @@ def logging_config(log_dir: Path, *, tz: str = "Asia/Shanghai") -> dict[str, Any
             # Replaces Django's default "django" handlers (no mail to admins), printed once.
             "django": {"handlers": ["console", "error_file"], "level": "INFO", "propagate": False},
             "jifen": {"handlers": ["console", "error_file"], "level": "INFO", "propagate": False},
+            # runserver's own request lines hold the query string: the console only.
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
             # The access lines (django-structlog's request middleware).
             "django_structlog": {
                 "handlers": ["access_file"],
