@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -141,3 +142,13 @@ def test_collectors_count_what_was_created(client: Client) -> None:
     assert found[("jifen_audit_chain_verified_seq", ())] > 0
     assert 0 <= found[("jifen_disk_used_ratio", ())] <= 1
     assert ("jifen_task_oldest_ready_age_seconds", ()) in found
+
+
+def test_several_server_processes_are_read_from_the_multiprocess_folder(
+    client: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    # No worker has written its files there: only our collector's figures.
+    assert "jifen_incidents_open" in body
+    assert "django_http_requests_latency_seconds_by_view_method" not in body

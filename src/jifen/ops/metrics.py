@@ -21,6 +21,7 @@ row) so that a scrape every 15 seconds costs little. Names (all ``jifen_``):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ import psutil
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
@@ -227,6 +229,13 @@ def render() -> tuple[bytes, str]:
     import prometheus_client
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-    body = prometheus_client.generate_latest(prometheus_client.REGISTRY)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several server processes (gunicorn workers): the counters of all of them, from the
+        # files prometheus_client keeps in that folder (as django-prometheus' own view does).
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)
+        body = prometheus_client.generate_latest(combined)
+    else:
+        body = prometheus_client.generate_latest(prometheus_client.REGISTRY)
     body += prometheus_client.generate_latest(registry())
     return body, CONTENT_TYPE_LATEST
