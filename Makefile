@@ -19,7 +19,7 @@ SETUP_STAMP  := $(VENV)/.jifen-setup-stamp
 STATIC_STAMP := $(VAR)/staticfiles/.jifen-collected-stamp
 STATIC_SRC   := $(shell find src/jifen -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: help setup run migrate static demo test lint clean browser-deps
+.PHONY: help setup run migrate static demo test lint clean browser-deps ops-deps
 
 help:
 	@echo "make run    set up, migrate, collect static files, serve on http://$(HOST):$(PORT)/"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint   ruff check"
 	@echo "make setup  only build .venv (quick when nothing changed)"
 	@echo "make browser-deps  install Chromium and the Noto CJK fonts for the browser tests"
+	@echo "make ops-deps  install promtool (Debian's prometheus) for the alert-rule tests"
 
 setup: $(SETUP_STAMP)
 
@@ -91,7 +92,23 @@ browser-deps:
 	apt_install() { apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }; \
 	apt_install || { apt-get update -q && apt_install; }
 
-test: setup browser-deps
+# promtool (Debian's prometheus package) checks deploy/prometheus/alerts.yml in the tests. Never
+# fails: without root or apt the promtool tests are skipped with the reason.
+PROMTOOL ?= promtool
+
+ops-deps:
+	@if command -v $(PROMTOOL) >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "ops-deps: promtool is missing (apt-get install prometheus as root); its tests are skipped." >&2; \
+	    exit 0; \
+	fi; \
+	echo "ops-deps: installing prometheus (promtool)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt_install() { apt-get install -y -q --no-install-recommends prometheus; }; \
+	apt_install || { apt-get update -q && apt_install; } \
+	    || echo "ops-deps: could not install prometheus; the promtool tests are skipped." >&2
+
+test: setup browser-deps ops-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from jifen.api.api import api
+from jifen.ops.views.monitoring import metrics_view
 
 urlpatterns = [
     path("", include("jifen.web.urls")),
@@ -17,4 +18,6 @@ urlpatterns = [
     path("gongshi/", include("jifen.publication.urls")),
     path("ops/", include("jifen.ops.urls")),
     path("api/", api.urls),
+    # Prometheus metrics: this machine or an operator only (jifen.ops.views.monitoring).
+    path("metrics", metrics_view, name="metrics"),
 ]

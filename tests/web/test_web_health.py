@@ -22,7 +22,14 @@ def test_live_refuses_post(client: Client) -> None:
 def test_ready_checks_the_database(client: Client) -> None:
     response = client.get("/healthz/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": {"status": "ok"}}}
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == {"status": "ok"}
+    assert body["checks"]["cache"] == {"status": "ok"}
+    assert body["failing"] == []
+    # A fresh system has no backup and no chain verification yet: reported, still 200.
+    assert body["checks"]["backup"] == {"status": "warning", "message": "尚无备份"}
+    assert {"backup", "audit_chain", "task_worker"} <= set(body["warnings"])
 
 
 @pytest.mark.django_db
@@ -35,9 +42,9 @@ def test_ready_reports_503_when_the_database_fails(
     monkeypatch.setattr(connections["default"], "cursor", broken_cursor)
     response = client.get("/healthz/ready")
     assert response.status_code == 503
-    assert response.json() == {
-        "status": "error",
-        "checks": {"database": {"status": "error", "error": "OperationalError"}},
-    }
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["checks"]["database"] == {"status": "error", "error": "OperationalError"}
+    assert "database" in body["failing"]
     # Connection details stay in the log, not in a public response.
     assert b"db.internal" not in response.content

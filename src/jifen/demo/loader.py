@@ -51,7 +51,7 @@ from jifen.applications.models import (
 from jifen.audit.context import audit_context
 from jifen.core import crypto
 from jifen.core.roles import Department, Role
-from jifen.demo import ops_incidents, ops_inspections, ops_records
+from jifen.demo import ops_incidents, ops_inspections, ops_monitoring, ops_records
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
 from jifen.demo.past_round import YEAR as PAST_YEAR
@@ -391,6 +391,8 @@ def _load(year: int, stdout: _Writer | None) -> None:
                      say=lambda text: _say(stdout, text))
     ops_inspections.load(operator=User.objects.get(username="demo-operator"),
                          now=timezone.now(), say=lambda text: _say(stdout, text))
+    ops_monitoring.load(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
+                        say=lambda text: _say(stdout, text))
 
 
 def _account_administration(people: _People) -> None:

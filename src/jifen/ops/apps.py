@@ -10,7 +10,10 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import observability
         from .cmdb import discover_after_migrate
 
         # The CMDB registers the system's own software and versions after each migrate.
         post_migrate.connect(discover_after_migrate, sender=self, dispatch_uid="ops_cmdb_discover")
+        # The login log's signal receivers (and the other observability hooks).
+        observability.connect()

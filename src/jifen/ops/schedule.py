@@ -33,6 +33,18 @@ JOBS: tuple[Job, ...] = (
     Job("inspection_daily", "30 7 * * *", "jifen.ops.inspection.jobs:daily", "日常巡检"),
     Job("inspection_weekly", "0 8 * * 1", "jifen.ops.inspection.jobs:weekly", "系统软件周检"),
     Job("inspection_monthly", "0 9 1 * *", "jifen.ops.inspection.jobs:monthly", "月度巡检汇总"),
+    # ---- monitoring (系统监测) ----
+    Job("health_probe", "*/5 * * * *", "jifen.ops.probes:probe_job", "可用性探测"),
+    Job(
+        "audit_chain_verify", "*/10 * * * *", "jifen.ops.verification:verify_job", "审计链增量校验"
+    ),
+    Job(
+        "audit_chain_verify_full",
+        "40 3 * * 0",
+        "jifen.ops.verification:verify_full_job",
+        "审计链每周全量校验",
+    ),
+    Job("rotate_logs", "0 0 * * *", "jifen.ops.jobs:rotate_logs", "日志轮转与过期清理"),
 )
 
 

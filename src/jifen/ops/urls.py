@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from .views import cmdb, complaints, dashboard, incidents, inspections, training, visits
+from .views import (
+    cmdb,
+    complaints,
+    dashboard,
+    incidents,
+    inspections,
+    monitoring,
+    training,
+    visits,
+)
 from .views import parameters as parameter_views
 
 app_name = "ops"
@@ -52,4 +61,5 @@ urlpatterns = [
         inspections.inspection_download,
         name="inspection_download",
     ),
+    path("monitoring/", monitoring.monitoring, name="monitoring"),
 ]

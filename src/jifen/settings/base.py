@@ -11,6 +11,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from jifen.ops.logging_setup import logging_config
+
 # src/jifen/settings/base.py -> the repository root (editable install from a clone).
 BASE_DIR = Path(__file__).resolve().parents[3]
 # Everything the running system writes (SQLite file, collected static files) lives here; gitignored.
@@ -109,6 +111,8 @@ THIRD_PARTY_APPS: list[str] = [
     "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
+    "django_structlog",
+    "django_prometheus",
 ]
 LOCAL_APPS = [
     "jifen.web",
@@ -140,7 +144,11 @@ LOGOUT_REDIRECT_URL = "web:home"
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics (its pair is the last but one).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The request id and the access log's line (jifen.ops.observability).
+    "django_structlog.middlewares.RequestMiddleware",
     "jifen.web.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -159,6 +167,7 @@ MIDDLEWARE = [
     "jifen.accounts.middleware.PasswordChangeRequiredMiddleware",
     # A page's NotFound/NotPermitted (and any service error it did not show) → 404/403 page.
     "jifen.web.middleware.ServiceErrorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: turns a locked-out login attempt into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -190,6 +199,11 @@ DATABASES = {"default": database_config(os.environ, VAR_DIR)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite will not create the folder of its file itself.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# django-prometheus' wrappers of the same backends count queries, errors and their durations.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_config(os.environ)}
@@ -382,21 +396,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
-# --- logging: plain lines on stderr; the process manager keeps them ---------------------------
+# --- logging: JSON lines in LOG_DIR (access, error, login), readable lines on stderr ------------
+# (jifen.ops.logging_setup; docs/operations.md "Log files"). The files are rotated daily by the
+# scheduler's rotate_logs job and kept as long as the retention parameters say.
 
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        # Replaces Django's default "django" handlers (no mail to admins), printed once.
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "jifen": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+LOG_DIR = Path(os.environ.get("JIFEN_LOG_DIR", VAR_DIR / "log"))
+LOGGING: dict[str, Any] = logging_config(LOG_DIR, tz=TIME_ZONE)
+# django-structlog: a request id per request (or the proxy's X-Request-ID), the user's id; the
+# address is bound by jifen.ops.observability (the audit log's, not ipware's guess from headers).
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_USER_ID_FIELD = "pk"
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = 10  # logging.DEBUG: not written
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env_bool("JIFEN_TRUST_REQUEST_ID", default=False)
+
+# --- metrics (django-prometheus; /metrics is for this machine and operators only) -------------
+
+PROMETHEUS_EXPORT_MIGRATIONS = False

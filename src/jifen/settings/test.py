@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from jifen.ops.logging_setup import logging_config
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -51,3 +53,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 TRAINING_ROOT = Path(tempfile.gettempdir()) / f"jifen-test-training-{os.getpid()}"
 # The CMDB discovery after migrate (jifen.ops.cmdb) stays off: tests call discover() themselves.
 CMDB_DISCOVER_ON_MIGRATE = False
+# The JSON-line logs (access, error, login) go to a folder of this test process, never var/.
+LOG_DIR = Path(tempfile.gettempdir()) / f"jifen-test-logs-{os.getpid()}"
+LOGGING = logging_config(LOG_DIR, tz=TIME_ZONE)  # noqa: F405

@@ -1,7 +1,8 @@
 """Health endpoints for load balancers and monitoring.
 
 /healthz/live: the process answers (no dependencies touched).
-/healthz/ready: the process can serve, i.e. the database answers a query.
+/healthz/ready: the process can serve: the readiness checks of jifen.ops.health_checks (database,
+cache, disk critical; task worker, backup age, audit chain verification reported as warnings).
 
 ``check_database`` and ``unapplied_migrations`` also feed the operators' workbench (/staff/).
 """
@@ -49,9 +50,9 @@ def live(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def ready(request: HttpRequest) -> JsonResponse:
-    checks = {"database": check_database()}
-    ok = all(check["status"] == "ok" for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ok else "error", "checks": checks},
-        status=200 if ok else 503,
-    )
+    """The readiness checks of :mod:`jifen.ops.health_checks`: 503 naming the failing critical
+    checks (``failing``), 200 with ``warnings`` otherwise."""
+    from jifen.ops.health_checks import run_checks
+
+    readiness = run_checks()
+    return JsonResponse(readiness.as_json(), status=200 if readiness.ok else 503)
