@@ -48,6 +48,8 @@ ACTION_LABELS: dict[str, str] = {
     "ops.parameter_change": "修改系统参数",
     "ops.alert": "系统告警",
     "ops.incident_open": "登记故障",
+    "ops.report_generate": "生成运维报告",
+    "ops.report_download": "下载运维报告",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

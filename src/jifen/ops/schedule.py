@@ -23,6 +23,19 @@ class Job:
 # Add a job here with the function it runs; keep the names stable (they are in the records).
 JOBS: tuple[Job, ...] = (
     Job("audit_checkpoint", "5 * * * *", "jifen.ops.jobs:audit_checkpoint", "审计链外部锚定"),
+    # reports (运维报告): the month's on the 1st, the quarter's on the quarter's first day
+    Job(
+        "report_monthly",
+        "30 6 1 * *",
+        "jifen.ops.reports.services:monthly_inspection_report",
+        "生成上月运维巡检月报",
+    ),
+    Job(
+        "report_quarterly",
+        "0 7 1 1,4,7,10 *",
+        "jifen.ops.reports.services:quarterly_report",
+        "生成上季度运维报告",
+    ),
 )
 
 

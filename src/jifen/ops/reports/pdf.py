@@ -1,0 +1,24 @@
+"""The report as a PDF (A4, Chinese in Noto Sans CJK, the charts as inline SVG), WeasyPrint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from jifen.publication.exports import _weasyprint_html
+
+from . import render
+
+
+def to_pdf(data: dict[str, Any], *, generated_at: str) -> bytes:
+    """The PDF of ``data`` (:func:`jifen.ops.reports.collect.collect`'s dict).
+
+    WeasyPrint is imported through publication's ``_weasyprint_html``, which puts back the
+    Pillow flag its import changes (LOAD_TRUNCATED_IMAGES)."""
+    html_class = _weasyprint_html()
+    html = render_to_string(
+        "ops/reports/report_pdf.html",
+        {"data": data, "sections": render.sections(data), "generated_at": generated_at},
+    )
+    return html_class(string=html).write_pdf()
