@@ -21,8 +21,8 @@ period has nothing to measure it on. Its keys:
     ``met``, ``by_month`` (``month``, ``visits``, ``satisfaction_mean``), ``by_rating``.
 ``complaints`` (意见反馈与投诉统计: complaints received in the period)
     ``received``, ``answered``, ``answered_on_time`` (by their due time), ``answered_late``,
-    ``open``, ``overdue`` (open past their due time at ``as_of``), ``pending`` (open, not yet
-    due), ``reply_rate`` (answered / received), ``on_time_rate`` (answered on time / those due),
+    ``open``, ``overdue`` (open past their due time now), ``pending`` (open, not yet due),
+    ``reply_rate`` (answered / received), ``on_time_rate`` (answered on time / those due),
     ``target`` (``sla_complaint_reply_percent``), ``reply_met``, ``working_days``,
     ``escalated`` (to the ops lead or beyond), ``escalated_management``, ``by_channel``.
 ``incidents`` (故障分析: incidents reported in the period)
@@ -180,8 +180,10 @@ def collect(period: Period, *, now: datetime | None = None) -> dict[str, Any]:
         }
     }
     data["service"] = _service(period, params)
-    data["complaints"] = _complaints(period, params, as_of)
-    data["incidents"] = _incidents(period, params, as_of)
+    # Whether a complaint or an incident of the period is late is judged at ``now``: one
+    # received on the last evening is due after the period and counted once it is.
+    data["complaints"] = _complaints(period, params, now)
+    data["incidents"] = _incidents(period, params, now)
     data["capacity"] = _capacity(period, params)
     data["availability"] = _availability(period, params)
     data["configuration"] = _configuration(period)
