@@ -27,7 +27,9 @@ def _nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
+    if value == int(value):
+        return f"{value:.0f}"
+    return (f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}").rstrip("0").rstrip(".")
 
 
 def _frame(title: str, top: float, unit: str, bottom: float = 0.0) -> list[str]:
@@ -77,34 +79,54 @@ def empty_chart(title: str) -> str:
 
 
 def bar_chart(
-    categories: Sequence[str], values: Sequence[float | None], *, title: str, unit: str = ""
+    categories: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    title: str,
+    unit: str = "",
+    floor: float = 0.0,
+    decimals: int | None = None,
+    threshold: tuple[str, float] | None = None,
 ) -> str:
-    """Vertical bars, one per category, the value written above each."""
+    """Vertical bars, one per category, the value written above each; the axis starts at
+    ``floor`` (an availability chart starts near its target, not at 0)."""
     numbers = [v for v in values if v is not None]
     if not categories or not numbers:
         return empty_chart(title)
-    top = _nice_max(max(numbers))
+    high = max(numbers + ([threshold[1]] if threshold else []))
+    top = floor + _nice_max(high - floor)
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     slot = plot_w / len(categories)
     bar = min(48.0, slot * 0.6)
-    parts = _frame(title, top, unit)
+    parts = _frame(title, top, unit, floor)
     xs = []
     for i, value in enumerate(values):
         x = _LEFT + slot * i + slot / 2
         xs.append(x)
         if value is None:
             continue
-        h = plot_h * value / top
+        h = plot_h * max(0.0, value - floor) / (top - floor)
         y = _TOP + plot_h - h
         parts.append(
             f'<rect x="{x - bar / 2:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
             f'fill="{COLOURS[0]}"/>'
         )
         if len(categories) <= 24:
+            text = _fmt(value) if decimals is None else f"{value:.{decimals}f}"
             parts.append(
                 f'<text x="{x:.1f}" y="{y - 3:.1f}" text-anchor="middle" font-size="10" {_FONT} '
-                f'fill="#222">{_fmt(value)}</text>'
+                f'fill="#222">{text}</text>'
             )
+    if threshold:
+        y = _TOP + plot_h - plot_h * (threshold[1] - floor) / (top - floor)
+        parts.append(
+            f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{WIDTH - _RIGHT}" y2="{y:.1f}" '
+            f'stroke="#c53030" stroke-width="1.2" stroke-dasharray="5 4"/>'
+        )
+        parts.append(
+            f'<text x="{WIDTH - _RIGHT}" y="{y - 4:.1f}" text-anchor="end" font-size="10" '
+            f'{_FONT} fill="#c53030">{escape(threshold[0])}</text>'
+        )
     parts += _x_labels(categories, xs)
     parts.append("</svg>")
     return "".join(parts)

@@ -296,6 +296,13 @@ def _capacity(d: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _availability_floor(a: dict[str, Any]) -> float:
+    """Where the availability chart's axis starts: a whole percent below the lowest month
+    and the target, so that 99.2 % and 99.9 % look different."""
+    values = [m["percent"] for m in a["by_month"] if m["percent"] is not None]
+    return float(max(0, int(min([*values, a["target"]])) - 1))
+
+
 def _availability(d: dict[str, Any]) -> dict[str, Any]:
     a = d["availability"]
     rows = [[m["month"], m["probes"], m["up"], _r(m["percent"], 3)] for m in a["by_month"]]
@@ -330,6 +337,9 @@ def _availability(d: dict[str, Any]) -> dict[str, Any]:
                 [m["percent"] for m in a["by_month"]],
                 title="每月可用率",
                 unit="%",
+                floor=_availability_floor(a),
+                decimals=3,
+                threshold=(f"目标 {a['target']:g}%", a["target"]),
             )
         ],
         tables=tables,

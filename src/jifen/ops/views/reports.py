@@ -48,6 +48,7 @@ def _page(
             "general": general,
             "data": data,
             "sections": sections,
+            "collapse_long": True,
             "reports": OpsReport.objects.select_related("generated_by")[:SHOWN_REPORTS],
         },
         status=status,
