@@ -625,3 +625,23 @@ def test_download_from_the_page_is_recorded_and_audited() -> None:
     )
     assert refused.status_code == 400 and "报告格式应为 PDF 或 XLSX" in refused.content.decode()
     assert OpsReport.objects.count() == 1
+
+
+def test_demo_records_the_last_quarter_once_when_there_are_records() -> None:
+    from jifen.demo.ops_reports import load
+
+    operator = make_staff(Role.OPERATOR)
+    said: list[str] = []
+    now = bj(2026, 10, 15)
+    load(operator=operator, now=now, say=said.append)
+    assert not OpsReport.objects.exists() and "no records for 2026Q3" in said[0]
+    _probes(bj(2026, 9, 1), 10, set())
+    load(operator=operator, now=now, say=said.append)
+    load(operator=operator, now=now, say=said.append)
+    record = OpsReport.objects.get()
+    assert (record.period, record.format, record.via, record.generated_by) == (
+        "2026Q3",
+        "xlsx",
+        "demo",
+        operator,
+    )
