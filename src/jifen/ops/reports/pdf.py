@@ -6,16 +6,25 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from jifen.publication.exports import _weasyprint_html
-
 from . import render
 
 
-def to_pdf(data: dict[str, Any], *, generated_at: str) -> bytes:
-    """The PDF of ``data`` (:func:`jifen.ops.reports.collect.collect`'s dict).
+def _weasyprint_html() -> Any:
+    """WeasyPrint's HTML class, imported without its side effect on Pillow: importing it sets
+    ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` for the whole process, which would let
+    truncated evidence images through the upload checks (as in jifen.publication.exports)."""
+    from PIL import ImageFile
 
-    WeasyPrint is imported through publication's ``_weasyprint_html``, which puts back the
-    Pillow flag its import changes (LOAD_TRUNCATED_IMAGES)."""
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        from weasyprint import HTML
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return HTML
+
+
+def to_pdf(data: dict[str, Any], *, generated_at: str) -> bytes:
+    """The PDF of ``data`` (:func:`jifen.ops.reports.collect.collect`'s dict)."""
     html_class = _weasyprint_html()
     html = render_to_string(
         "ops/reports/report_pdf.html",
