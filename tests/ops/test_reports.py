@@ -557,6 +557,14 @@ def test_command_prints_json_and_records_the_report(tmp_path: Path) -> None:
     out = StringIO()
     call_command("ops_report", "--month", "2026-09", "--out", str(tmp_path / "m.pdf"), stdout=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1])["period"] == "2026-09"
+    out = StringIO()
+    year_file = tmp_path / "y.xlsx"
+    call_command(
+        "ops_report", "--year", "2026", "--format", "xlsx", "--out", str(year_file), stdout=out
+    )
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["kind"] == "year"
+    book = openpyxl.load_workbook(year_file)
+    assert book["封面"]["A1"].value == "北京市积分落户管理信息系统2026年度运维报告"
     with pytest.raises(CommandError, match="季度报告的期间格式应如"):
         call_command("ops_report", "--quarter", "2026-3")
 
