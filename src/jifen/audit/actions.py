@@ -72,6 +72,8 @@ ACTION_LABELS: dict[str, str] = {
     "ops.complaint_escalate": "超期投诉升级",
     "ops.complaint.view": "查阅投诉人信息",
     "ops.inspection": "运维巡检",
+    "ops.report_generate": "生成运维报告",
+    "ops.report_download": "下载运维报告",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

@@ -54,6 +54,7 @@ from jifen.core.roles import Department, Role
 from jifen.demo import ops_incidents, ops_inspections, ops_monitoring, ops_records
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
+from jifen.demo.ops_reports import load as load_ops_reports
 from jifen.demo.past_round import YEAR as PAST_YEAR
 from jifen.demo.past_round import load_past_round
 from jifen.demo.verification import load_verification
@@ -393,6 +394,8 @@ def _load(year: int, stdout: _Writer | None) -> None:
                          now=timezone.now(), say=lambda text: _say(stdout, text))
     ops_monitoring.load(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
                         say=lambda text: _say(stdout, text))
+    load_ops_reports(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
+                     say=lambda text: _say(stdout, text))
 
 
 def _account_administration(people: _People) -> None:

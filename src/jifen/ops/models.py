@@ -444,3 +444,36 @@ class ConfigChange(models.Model):
         verbose_name = "配置变更记录"
         verbose_name_plural = verbose_name
         ordering = ["-changed_at", "-id"]
+
+
+class OpsReport(models.Model):
+    """One generated operations report (运维报告): the monthly inspection report or the
+    quarterly or annual report, made on demand (console or ``manage.py ops_report``) or by the
+    schedule. The file is not kept by the console (it is made again from the records); who
+    made it, when, for which period and its checksum are."""
+
+    class Kind(models.TextChoices):
+        MONTH = "month", "运维巡检月报"
+        QUARTER = "quarter", "季度运维报告"
+        YEAR = "year", "年度运维报告"
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        XLSX = "xlsx", "XLSX"
+
+    kind = models.CharField("报告类型", max_length=10, choices=Kind.choices)
+    period = models.CharField("报告期", max_length=10, db_index=True)  # 2026-11 | 2026Q4 | 2026
+    format = models.CharField("格式", max_length=4, choices=Format.choices)
+    generated_at = models.DateTimeField("生成时间", db_index=True)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    via = models.CharField("生成方式", max_length=10)  # console | command | schedule
+    bytes = models.BigIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField("文件", max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = "运维报告"
+        verbose_name_plural = verbose_name
+        ordering = ["-generated_at", "-id"]

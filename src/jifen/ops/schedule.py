@@ -45,6 +45,19 @@ JOBS: tuple[Job, ...] = (
         "审计链每周全量校验",
     ),
     Job("rotate_logs", "0 0 * * *", "jifen.ops.jobs:rotate_logs", "日志轮转与过期清理"),
+    # reports (运维报告): the month's on the 1st, the quarter's on the quarter's first day
+    Job(
+        "report_monthly",
+        "30 6 1 * *",
+        "jifen.ops.reports.services:monthly_inspection_report",
+        "生成上月运维巡检月报",
+    ),
+    Job(
+        "report_quarterly",
+        "0 7 1 1,4,7,10 *",
+        "jifen.ops.reports.services:quarterly_report",
+        "生成上季度运维报告",
+    ),
 )
 
 

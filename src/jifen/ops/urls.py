@@ -9,6 +9,7 @@ from .views import (
     incidents,
     inspections,
     monitoring,
+    reports,
     training,
     visits,
 )
@@ -62,4 +63,6 @@ urlpatterns = [
         name="inspection_download",
     ),
     path("monitoring/", monitoring.monitoring, name="monitoring"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/download/", reports.report_download, name="report_download"),
 ]
