@@ -99,4 +99,11 @@ def test_visit_sign_off_training_material_and_a_parameter_change(
     assert parameters.get("visits_per_month_target") == 12
     assert ParameterChange.objects.get().reason == "2027 年运维合同约定每月 12 次"
     screenshot(page, "ops-records-parameters")
+
+    # The CMDB: the system registers its own server and software.
+    page.get_by_role("link", name="配置管理").click()
+    page.locator("#cmdb-discover").click()
+    expect(page.get_by_role("status").first).to_contain_text("新增")
+    expect(page.locator("table[data-kind='software']")).to_contain_text("Django")
+    screenshot(page, "ops-records-cmdb")
     assert record.problems() == []

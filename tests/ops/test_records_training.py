@@ -237,3 +237,25 @@ def test_pages_upload_form_and_permissions(operator, session) -> None:
     assert applicant_like.get("/ops/training/").status_code == 403
     session.refresh_from_db()
     assert session.status == "planned"
+
+
+def test_staff_find_the_material_from_their_home(operator, session) -> None:
+    training.training_upload_material(
+        actor=operator, session=session, upload=SimpleUploadedFile("手册.docx", ooxml("docx"))
+    )
+    cancelled = training.training_plan(
+        actor=operator,
+        year=2026,
+        title="已取消的培训",
+        audience="区级工作人员",
+        planned_on=date(2026, 5, 1),
+    )
+    training.training_cancel(actor=operator, session=cancelled, reason="改期")
+    reviewer = staff_client(make_staff(Role.REVIEWER, department="tax"))
+    home = reviewer.get("/staff/").content.decode()
+    assert 'href="/ops/training/materials/"' in home
+    page = reviewer.get("/ops/training/materials/").content.decode()
+    assert "积分评定功能培训" in page and "手册.docx" in page and "已取消的培训" not in page
+    assert f"/ops/training/{session.pk}/material/" in page
+    # Reading the list is not the console: the plan itself stays with operators and auditors.
+    assert reviewer.get("/ops/training/").status_code == 403

@@ -9,6 +9,7 @@ under settings.TRAINING_ROOT, never given a URL: staff download it through a che
 
 from __future__ import annotations
 
+import logging
 import os
 import zipfile
 from datetime import date
@@ -27,6 +28,8 @@ from jifen.core.errors import Conflict, InvalidInput, NotFound, ServiceError
 
 from . import parameters
 from .models import TrainingSession
+
+log = logging.getLogger(__name__)
 
 TRAINING_PLAN_ACTION = "ops.training_plan"
 TRAINING_HELD_ACTION = "ops.training_held"
@@ -259,7 +262,10 @@ def open_material(session: TrainingSession) -> tuple[BinaryIO, str, str]:
             filecrypt.verify(raw)
     except FileNotFoundError:
         raise NotFound("培训材料文件不存在。") from None
-    except filecrypt.TamperedFile:
+    except filecrypt.TamperedFile as exc:
+        log.error(
+            "training %s: stored material %s refused: %s", session.pk, session.material_path, exc
+        )
         error = ServiceError("培训材料文件校验未通过（已损坏或被篡改），不能下载。")
         error.status = 500
         raise error from None

@@ -41,6 +41,7 @@ urlpatterns = [
     path("visits/<int:pk>/solve/", visits.visit_solve, name="visit_solve"),
     path("visits/<int:pk>/sign-off/", visits.visit_sign_off, name="visit_sign_off"),
     path("training/", training.training_list, name="training"),
+    path("training/materials/", training.training_materials, name="training_materials"),
     path("training/new/", training.training_new, name="training_new"),
     path("training/<int:pk>/", training.training_detail, name="training_detail"),
     path("training/<int:pk>/held/", training.training_held, name="training_held"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -50,7 +51,7 @@ def _history(changes: Any) -> list[dict[str, Any]]:
 def cmdb_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     show_retired = request.GET.get("retired") == "1"
-    items = ConfigItem.objects.all()
+    items = ConfigItem.objects.order_by("kind", Lower("name"), "host")
     if kind in ConfigItem.Kind.values:
         items = items.filter(kind=kind)
     if not show_retired:

@@ -217,3 +217,17 @@ def training_material(request: HttpRequest, pk: int) -> FileResponse:
     session = get_object_or_404(TrainingSession, pk=pk)
     stream, name, content_type = training.open_material(session)
     return FileResponse(stream, as_attachment=True, filename=name, content_type=content_type)
+
+
+@require_safe
+@staff_download
+def training_materials(request: HttpRequest) -> HttpResponse:
+    """Every session's material, newest first: for all staff (city and district)."""
+    sessions = TrainingSession.objects.exclude(material_path="").exclude(
+        status=TrainingSession.Status.CANCELLED
+    )
+    return render(
+        request,
+        "ops/training/materials.html",
+        {"sessions": list(sessions.order_by("-year", "-planned_on", "-id"))},
+    )
