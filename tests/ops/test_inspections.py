@@ -589,3 +589,16 @@ def test_weekly_certificate_expiry(
     monkeypatch.delenv("JIFEN_TLS_CERT")
     none = certificate_finding(timezone.now())
     assert (none.status, none.value) == ("正常", None) and "反向代理" in none.note
+
+
+def test_a_missing_backup_states_the_same_rule_as_an_old_one() -> None:
+    none = checks_backup.check_backups(
+        checks_backup.BackupMeasurements(None, None, None, None, None)
+    )
+    old = checks_backup.check_backups(checks_backup.BackupMeasurements(60, 100, True, 30, True))
+    assert (
+        [f.threshold for f in none if f.code.endswith("_age")]
+        == [f.threshold for f in old if f.code.endswith("_age")]
+        == ["≥ 26 小时 警告；≥ 50 小时 异常", "≥ 92 天 警告", "≥ 26 小时 警告"]
+    )
+    assert [f.note for f in none] == ["尚无成功的备份", "尚未演练", "尚未校验"]
