@@ -548,3 +548,57 @@ def test_the_daily_job_runs_through_the_scheduler(tmp_path: Path, settings: Any)
     assert outcome["output"].startswith(
         f"巡检报告 #{inspection.pk}（日常巡检）：{inspection.status}；"
     )
+
+
+def _certificate(path: Path, days: int) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jifen.example")])
+    now = timezone.now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=300))
+        .not_valid_after(now + timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.mark.parametrize(("days", "status"), [(90, "正常"), (20, "警告"), (-1, "异常")])
+def test_weekly_certificate_expiry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days: int, status: str
+) -> None:
+    from jifen.ops.inspection.service import certificate_finding
+
+    pem = tmp_path / "server.pem"
+    _certificate(pem, days)
+    monkeypatch.setenv("JIFEN_TLS_CERT", str(pem))
+    finding = certificate_finding(timezone.now())
+    assert finding.status == status
+    assert finding.value == pytest.approx(days, abs=0.1)
+    monkeypatch.setenv("JIFEN_TLS_CERT", str(tmp_path / "missing.pem"))
+    assert certificate_finding(timezone.now()).status == "异常"
+    monkeypatch.delenv("JIFEN_TLS_CERT")
+    none = certificate_finding(timezone.now())
+    assert (none.status, none.value) == ("正常", None) and "反向代理" in none.note
+
+
+def test_a_missing_backup_states_the_same_rule_as_an_old_one() -> None:
+    none = checks_backup.check_backups(
+        checks_backup.BackupMeasurements(None, None, None, None, None)
+    )
+    old = checks_backup.check_backups(checks_backup.BackupMeasurements(60, 100, True, 30, True))
+    assert (
+        [f.threshold for f in none if f.code.endswith("_age")]
+        == [f.threshold for f in old if f.code.endswith("_age")]
+        == ["≥ 26 小时 警告；≥ 50 小时 异常", "≥ 92 天 警告", "≥ 26 小时 警告"]
+    )
+    assert [f.note for f in none] == ["尚无成功的备份", "尚未演练", "尚未校验"]

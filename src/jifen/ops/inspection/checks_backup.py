@@ -8,7 +8,7 @@ from datetime import datetime
 
 from jifen.ops import parameters, selectors
 
-from .findings import ABNORMAL, NORMAL, WARNING, Finding, make
+from .findings import ABNORMAL, NORMAL, WARNING, Finding, make, rule
 
 GROUP = "备份与审计"
 
@@ -48,7 +48,7 @@ def check_backups(m: BackupMeasurements) -> list[Finding]:
                 "backup_age",
                 "最近一次备份距今",
                 None,
-                f"≥ {warn}小时 警告；≥ {critical}小时 异常",
+                rule(warn, critical, " 小时"),
                 ABNORMAL,
                 unit=" 小时",
                 note="尚无成功的备份",
@@ -74,7 +74,7 @@ def check_backups(m: BackupMeasurements) -> list[Finding]:
                 "drill_age",
                 "最近一次恢复演练距今",
                 None,
-                f"≥ {drill_warn}天 警告",
+                rule(drill_warn, unit=" 天"),
                 WARNING,
                 unit=" 天",
                 note="尚未演练",
@@ -109,7 +109,7 @@ def check_backups(m: BackupMeasurements) -> list[Finding]:
                 "chain_age",
                 "审计链最近校验距今",
                 None,
-                f"≥ {chain_warn}小时 警告",
+                rule(chain_warn, unit=" 小时"),
                 WARNING,
                 unit=" 小时",
                 note="尚未校验",

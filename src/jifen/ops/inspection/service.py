@@ -241,6 +241,57 @@ def key_problems() -> list[str]:
     return problems
 
 
+def certificate_days_left(path: str, now: datetime) -> float:
+    """Days until the PEM certificate at ``path`` expires (negative: expired)."""
+    from cryptography import x509
+
+    with open(path, "rb") as fh:
+        cert = x509.load_pem_x509_certificate(fh.read())
+    return round((cert.not_valid_after_utc - now).total_seconds() / 86400, 1)
+
+
+def certificate_finding(now: datetime) -> Finding:
+    """The TLS certificate named by ``JIFEN_TLS_CERT`` (when this machine holds it; behind a
+    TLS-terminating proxy there is none to check here)."""
+    warn = parameters.get("inspect_certificate_days_warn")
+    path = os.environ.get("JIFEN_TLS_CERT", "")
+    if not path:
+        return Finding(
+            SOFTWARE,
+            "certificate",
+            "TLS 证书剩余有效期",
+            None,
+            f"少于 {warn} 天警告；已过期异常",
+            NORMAL,
+            unit=" 天",
+            note="未配置 JIFEN_TLS_CERT（由反向代理终止 HTTPS）",
+        )
+    try:
+        days = certificate_days_left(path, now)
+    except (OSError, ValueError) as exc:
+        return Finding(
+            SOFTWARE,
+            "certificate",
+            "TLS 证书剩余有效期",
+            None,
+            f"少于 {warn} 天警告；已过期异常",
+            ABNORMAL,
+            unit=" 天",
+            note=f"无法读取证书 {path}：{type(exc).__name__}",
+        )
+    status = ABNORMAL if days <= 0 else WARNING if days < warn else NORMAL
+    return Finding(
+        SOFTWARE,
+        "certificate",
+        "TLS 证书剩余有效期",
+        days,
+        f"少于 {warn} 天警告；已过期异常",
+        status,
+        unit=" 天",
+        note=path,
+    )
+
+
 def _dailies(start: datetime, end: datetime) -> dict[str, Inspection]:
     """The latest daily inspection of each day in ``[start, end)``, by ISO day."""
     first, last = timezone.localdate(start), timezone.localdate(end - timedelta(microseconds=1))
@@ -338,6 +389,7 @@ def run_weekly(
             WARNING if keys else NORMAL,
             note="；".join(keys),
         ),
+        certificate_finding(now),
     ]
     growth_note, growth = "", None
     with_disk = [d for d in dailies.values() if d.summary.get("disk_used_percent") is not None]
