@@ -4,9 +4,11 @@ masked on the list and in full (logged) on the detail page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from jifen.audit.models import AuditEvent
 from jifen.core.roles import Role
@@ -248,3 +250,32 @@ def test_lists_read_the_parameters_once_not_per_row(django_assert_max_num_querie
         with django_assert_max_num_queries(20):
             page = client.get(url)
         assert page.status_code == 200 and "30）" in page.content.decode()
+
+
+def test_overdue_complaints_of_earlier_months_are_pointed_out() -> None:
+    operator = make_staff(Role.OPERATOR)
+    old = complaints.take_complaint(
+        actor=operator,
+        channel="letter",
+        complainant="孙丽",
+        contact="13511112222",
+        subject="来信反映积分计算",
+        content="内容",
+        received_at=timezone.now() - timedelta(days=70),
+    )
+    client = staff_client(operator)
+    page = client.get("/ops/complaints/").content.decode()
+    assert "超期未答复的投诉共 1 件（不限月份）" in page and old.number not in page
+    page = client.get("/ops/complaints/?status=overdue").content.decode()
+    assert old.number in page and "超期未答复的投诉（不限月份，1）" in page
+    complaints.answer_complaint(actor=operator, complaint_id=old.pk, answer="已答复")
+    assert 'id="overdue-all"' not in client.get("/ops/complaints/").content.decode()
+
+
+def test_the_dashboard_links_open_incidents_to_their_page() -> None:
+    operator = make_staff(Role.OPERATOR)
+    incident = incidents.register_incident(
+        actor=operator, title="备份失败", symptom="夜间备份未完成。", channel="remote"
+    )
+    page = staff_client(operator).get("/ops/").content.decode()
+    assert f'<a href="/ops/incidents/{incident.number}/">{incident.number}</a>' in page

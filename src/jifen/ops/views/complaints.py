@@ -71,7 +71,10 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     error = ""
     try:
         start, end = month_bounds(month)
-        rows = complaints.complaint_list(status=status, start=start, end=end)
+        if status == "overdue":  # every overdue complaint, whatever month it came in
+            rows = complaints.complaint_list(status=status)
+        else:
+            rows = complaints.complaint_list(status=status, start=start, end=end)
     except ServiceError as exc:
         error = exc.message
         month = timezone.localtime(now).strftime("%Y-%m")
@@ -88,6 +91,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [_row(c, now, hours) for c in page.object_list],
             "stats": complaints.complaint_stats(start, end, now=now),
+            "overdue_all": complaints.complaint_list(status="overdue").count(),
             "month": month,
             "status": status,
             "statuses": [*Complaint.Status.choices, ("overdue", "超期未答复")],
