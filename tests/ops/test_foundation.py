@@ -114,3 +114,17 @@ def test_console_for_operator_and_auditor_only() -> None:
     assert auditor.get("/ops/").status_code == 200
     reviewer = staff_client(make_staff(Role.REVIEWER, department="tax"))
     assert reviewer.get("/ops/").status_code == 403
+
+
+def test_console_bar_shows_each_role_only_what_it_may_open() -> None:
+    operator = staff_client(make_staff(Role.OPERATOR))
+    page = operator.get("/ops/").content.decode()
+    for label in ("日常巡检", "故障处理", "投诉受理", "系统参数", "运维报告"):
+        assert f">{label}</a>" in page
+    bureau = staff_client(make_staff(Role.BUREAU_ADMIN))
+    reports = bureau.get("/ops/reports/")
+    assert reports.status_code == 200
+    text = reports.content.decode()
+    assert ">运维报告</a>" in text
+    for label in ("日常巡检", "故障处理", "系统参数", "总览"):
+        assert f">{label}</a>" not in text

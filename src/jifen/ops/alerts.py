@@ -17,25 +17,12 @@ from django.utils import timezone
 from jifen.audit.services import record_event
 
 from .models import Alert, Incident, IncidentEvent
+from .numbering import create_numbered
 
 ALERT_ACTION = "ops.alert"
 INCIDENT_OPEN_ACTION = "ops.incident_open"
 
 _STILL_OPEN = (Incident.Status.OPEN, Incident.Status.RESPONDING)
-
-
-def _next_number(when: datetime) -> str:
-    year = timezone.localtime(when).year
-    prefix = f"GZ-{year}-"
-    last = (
-        Incident.objects.select_for_update()
-        .filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{serial:04d}"
 
 
 @transaction.atomic
@@ -50,8 +37,10 @@ def open_incident(
 ) -> Incident:
     """Open an incident ticket (numbered GZ-<year>-<serial>) with its first timeline line."""
     at = reported_at or timezone.now()
-    incident = Incident.objects.create(
-        number=_next_number(at),
+    incident = create_numbered(
+        Incident,
+        "GZ",
+        at,
         title=title[:200],
         symptom=symptom,
         channel=channel,

@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +42,7 @@ from jifen.inbox.services import notify_many
 
 from . import parameters
 from .models import Complaint
+from .numbering import create_numbered
 
 TAKE_ACTION = "ops.complaint_take"
 ANSWER_ACTION = "ops.complaint_answer"
@@ -122,41 +123,6 @@ def mask_contact(contact: str) -> str:
 # ---- taking and answering ---------------------------------------------------------------
 
 
-def _next_number(when: datetime) -> str:
-    year = timezone.localtime(when).year
-    prefix = f"TS-{year}-"
-    # No row lock: it would not stop another transaction from inserting the same next number
-    # (the insert that loses is retried by _create_numbered).
-    last = (
-        Complaint.objects.filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{serial:04d}"
-
-
-_NUMBER_ATTEMPTS = 20
-
-
-def _create_numbered(**values: Any) -> Complaint:
-    """The complaint with the next number of its year. Two operators taking complaints at the
-    same moment read the same last number; the second insert then fails on the unique number
-    (PostgreSQL makes it wait for the first to commit) and is retried in its savepoint with the
-    number after."""
-    for attempt in range(_NUMBER_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return Complaint.objects.create(
-                    number=_next_number(values["received_at"]), **values
-                )
-        except IntegrityError:
-            if attempt == _NUMBER_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _clean(values: dict[str, str | None], required: tuple[str, ...]) -> dict[str, str]:
     errors = []
     out = {}
@@ -200,7 +166,10 @@ def take_complaint(
         },
         required=("complainant", "contact", "subject", "content"),
     )
-    complaint = _create_numbered(
+    complaint = create_numbered(
+        Complaint,
+        "TS",
+        received_at,
         channel=channel,
         received_at=received_at,
         due_at=due_at(received_at),

@@ -12,8 +12,12 @@ register = template.Library()
 
 @register.inclusion_tag("ops/_nav.html", takes_context=True)
 def ops_nav(context: Any, current: str = "") -> dict[str, Any]:
+    request = context.get("request")
+    role = getattr(getattr(request, "user", None), "role", None)
     items = []
-    for name, label in SECTIONS:
+    for name, label, roles in SECTIONS:
+        if role not in roles:
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:
