@@ -638,21 +638,23 @@ def test_download_from_the_page_is_recorded_and_audited() -> None:
     assert OpsReport.objects.count() == 1
 
 
-def test_demo_records_the_last_quarter_once_when_there_are_records() -> None:
-    from jifen.demo.ops_reports import load
+def test_demo_records_the_last_month_and_its_quarter_once_when_there_are_records() -> None:
+    from jifen.demo.ops_reports import load, report_url
 
     operator = make_staff(Role.OPERATOR)
     said: list[str] = []
-    now = bj(2026, 10, 15)
+    now = bj(2026, 10, 15)  # the demo's month is September: its report and 2026Q3's
     load(operator=operator, now=now, say=said.append)
-    assert not OpsReport.objects.exists() and "no records for 2026Q3" in said[0]
+    assert not OpsReport.objects.exists() and "no records for 2026-09" in said[0]
+    assert "no records for 2026Q3" in said[1]
     _probes(bj(2026, 9, 1), 10, set())
     load(operator=operator, now=now, say=said.append)
     load(operator=operator, now=now, say=said.append)
-    record = OpsReport.objects.get()
-    assert (record.period, record.format, record.via, record.generated_by) == (
-        "2026Q3",
-        "xlsx",
-        "demo",
-        operator,
-    )
+    made = {(r.kind, r.period, r.format, r.via, r.generated_by) for r in OpsReport.objects.all()}
+    assert made == {
+        ("month", "2026-09", "xlsx", "demo", operator),
+        ("quarter", "2026Q3", "xlsx", "demo", operator),
+    }
+    assert report_url(now) == "/ops/reports/?kind=quarter&period=2026Q3"
+    # On the first of a quarter's second month the demo's quarter is the current one.
+    assert report_url(bj(2026, 11, 30)) == "/ops/reports/?kind=quarter&period=2026Q4"

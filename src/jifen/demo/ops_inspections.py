@@ -99,7 +99,53 @@ def load(*, operator: Any, now: datetime, say: Callable[[str], None]) -> None:
     for monday in mondays:
         run_weekly(day=monday, now=_at(monday, 8, 0), alert=False)
     run_monthly(month=last_month, now=_at(this_month, 9, 0), actor=operator)
+    _handle_the_month_s_incidents(operator)
     say(
         f"  inspections: {n} daily, {len(mondays)} weekly, the monthly summary of "
         f"{last_month:%Y-%m}"
     )
+
+
+# How the operator handled what the inspections found (by the alert's check), in minutes after
+# the 07:30 alert: responded, analysed, acted, resolved, closed.
+HANDLING = {
+    "disk": (
+        "数据目录所在磁盘使用率超过 80%：近期导入的申报材料与日志增长较快。",
+        "清理 90 天前的已轮转日志并迁移历史导出文件至归档存储，使用率降至 68%。",
+    ),
+    "slow": (
+        "慢请求集中在统计分析页面，原因是月末集中查询导致数据库统计视图未命中索引。",
+        "为统计查询补充索引并开启结果缓存，复查慢请求占比降至 0.4%。",
+    ),
+    "5xx": (
+        "前一日 21:00 发布后，申报接口连接池配置错误，部分请求返回 502。",
+        "回滚连接池配置并重启应用进程，错误率恢复正常；补充发布检查清单。",
+    ),
+}
+
+
+def _handle_the_month_s_incidents(operator: Any) -> None:
+    """The incidents the inspections opened, handled and closed as an operator would have."""
+    from jifen.ops import incidents
+    from jifen.ops.models import Incident
+
+    opened = Incident.objects.filter(
+        title__startswith="日常巡检发现", status=Incident.Status.OPEN
+    ).order_by("reported_at")
+    for ticket in opened:
+        title = ticket.title
+        key = "disk" if "磁盘" in title else "slow" if "慢请求" in title else "5xx"
+        analysis, actions = HANDLING[key]
+        at = ticket.reported_at
+        incidents.respond(actor=operator, incident_id=ticket.pk, at=at + timedelta(minutes=18))
+        incidents.record_analysis(
+            actor=operator, incident_id=ticket.pk, analysis=analysis, at=at + timedelta(minutes=55)
+        )
+        incidents.record_actions(
+            actor=operator,
+            incident_id=ticket.pk,
+            actions=actions,
+            at=at + timedelta(hours=2, minutes=10),
+        )
+        incidents.resolve(actor=operator, incident_id=ticket.pk, at=at + timedelta(hours=3))
+        incidents.close(actor=operator, incident_id=ticket.pk, at=at + timedelta(hours=4))
