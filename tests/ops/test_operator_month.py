@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import random
 import re
 from dataclasses import replace
@@ -18,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 
 import pikepdf
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from jifen.core.roles import Role
