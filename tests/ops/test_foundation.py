@@ -128,3 +128,27 @@ def test_console_bar_shows_each_role_only_what_it_may_open() -> None:
     assert ">运维报告</a>" in text
     for label in ("日常巡检", "故障处理", "系统参数", "总览"):
         assert f">{label}</a>" not in text
+
+
+def test_dashboard_points_at_overdue_complaints_and_failed_jobs() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jifen.ops.models import Complaint
+
+    now = timezone.now()
+    for n, due in enumerate((now - timedelta(hours=2), now + timedelta(days=2))):
+        Complaint.objects.create(
+            number=f"TS-2026-{n + 1:04d}",
+            channel="phone",
+            received_at=now - timedelta(days=5),
+            complainant="张三",
+            subject="事由",
+            content="内容",
+            due_at=due,
+        )
+    ScheduledRun.objects.create(job="inspection_daily", planned_at=now, ok=False, output="x")
+    page = staff_client(make_staff(Role.OPERATOR)).get("/ops/").content.decode()
+    assert "待答复 2 件，<strong>其中超期 1 件</strong>" in page
+    assert '<span class="mono">inspection_daily</span>' in page
