@@ -48,6 +48,10 @@ ACTION_LABELS: dict[str, str] = {
     "ops.parameter_change": "修改系统参数",
     "ops.alert": "系统告警",
     "ops.incident_open": "登记故障",
+    "ops.backup": "数据备份",
+    "ops.backup_prune": "按保留期清理备份",
+    "ops.restore": "数据恢复",
+    "ops.backup_drill": "恢复演练",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",
