@@ -9,7 +9,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -159,10 +158,12 @@ def test_incremental_holds_only_the_changed_pages(site: Site, tmp_path: Path) ->
     )
     assert inc["bytes"] * 3 < full["bytes"]
     # Inside the (decrypted) archive: exactly those pages, each with its page number.
-    with override_settings(FIELD_ENCRYPTION_KEY=KEY):
-        with archive.opened(Path(inc["path"]), inc["id"], tmp_path) as tar:
-            names = tar.getnames()
-            pages = tar.getmember("database/pages.bin").size
+    with (
+        override_settings(FIELD_ENCRYPTION_KEY=KEY),
+        archive.opened(Path(inc["path"]), inc["id"], tmp_path) as tar,
+    ):
+        names = tar.getnames()
+        pages = tar.getmember("database/pages.bin").size
     assert "database/jifen.sqlite3" not in names
     assert pages == db["pages_stored"] * (4 + db["page_size"])
 
@@ -193,9 +194,11 @@ def test_archive_is_encrypted_and_holds_no_secret(site: Site) -> None:
         manifest = archive.read_manifest(Path(full["path"]), full["id"])
     assert manifest["evidence"]["files"]["x/file.txt"]["bytes"] == 21
     # A wrong key cannot read it.
-    with override_settings(FIELD_ENCRYPTION_KEY="77" * 32):
-        with pytest.raises(archive.DamagedBackup, match=full["id"]):
-            archive.read_manifest(Path(full["path"]), full["id"])
+    with (
+        override_settings(FIELD_ENCRYPTION_KEY="77" * 32),
+        pytest.raises(archive.DamagedBackup, match=full["id"]),
+    ):
+        archive.read_manifest(Path(full["path"]), full["id"])
 
 
 def test_drill_passes_then_a_damaged_backup_fails_naming_it(site: Site) -> None:
@@ -224,7 +227,7 @@ def test_drill_passes_then_a_damaged_backup_fails_naming_it(site: Site) -> None:
 
 
 def test_failed_restore_leaves_the_live_database_untouched(site: Site) -> None:
-    _, _, [full] = site.run("backup", "full")
+    site.run("backup", "full")
     site.set_param("inspect_disk_percent_warn", 70)
     _, _, [inc] = site.run("backup", "incremental")
     path = Path(inc["path"])

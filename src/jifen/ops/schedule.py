@@ -23,6 +23,15 @@ class Job:
 # Add a job here with the function it runs; keep the names stable (they are in the records).
 JOBS: tuple[Job, ...] = (
     Job("audit_checkpoint", "5 * * * *", "jifen.ops.jobs:audit_checkpoint", "审计链外部锚定"),
+    # Backups (jifen.ops.backups): weekday names, not numbers (APScheduler counts 0 as Monday).
+    Job("backup_full", "0 2 * * sun", "jifen.ops.backups.jobs:backup_full", "每周全量备份"),
+    Job(
+        "backup_incremental",
+        "0 2 * * mon-sat",
+        "jifen.ops.backups.jobs:backup_incremental",
+        "每日增量备份",
+    ),
+    Job("backup_drill", "30 3 1 * *", "jifen.ops.backups.jobs:backup_drill", "每月恢复演练"),
 )
 
 

@@ -758,3 +758,31 @@ def drill_json(drill: RecoveryDrill) -> dict[str, Any]:
 def ages(records: Iterable[Backup], now: datetime | None = None) -> list[tuple[Backup, timedelta]]:
     now = now or timezone.now()
     return [(r, now - r.created) for r in records]
+
+
+# --- asked for in the console -----------------------------------------------------------------
+
+
+def request_backup(*, actor: Any, kind: str) -> None:
+    """Queue a backup an operator asked for (run by the task worker after this commit)."""
+    from jifen.ops.tasks import backup_task
+
+    if kind not in KINDS:
+        raise BackupError("备份类型只能是全量备份或增量备份。", field="kind")
+    if (
+        kind == Backup.Kind.INCREMENTAL
+        and not Backup.objects.filter(status=Backup.Status.OK, engine=engine()).exists()
+    ):
+        raise BackupError("还没有可用的全量备份：请先进行一次全量备份。", field="kind")
+    actor_id = getattr(actor, "pk", None)
+    transaction.on_commit(lambda: backup_task.enqueue(kind, actor_id))
+
+
+def request_drill(*, actor: Any) -> None:
+    """Queue a recovery drill an operator asked for."""
+    from jifen.ops.tasks import drill_task
+
+    if not Backup.objects.filter(status=Backup.Status.OK, engine=engine()).exists():
+        raise BackupError("没有可用于恢复演练的备份：请先进行一次全量备份。")
+    actor_id = getattr(actor, "pk", None)
+    transaction.on_commit(lambda: drill_task.enqueue(actor_id))

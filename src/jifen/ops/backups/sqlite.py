@@ -23,6 +23,9 @@ _PAGE_RECORD = struct.Struct(">I")  # page number (1-based) before each stored p
 
 def snapshot(dest: Path) -> None:
     """Copy the live default database into ``dest`` through the online backup API."""
+    if connection.in_atomic_block:
+        # The backup would wait for ever for this connection's own write transaction.
+        raise RuntimeError("an SQLite snapshot cannot be taken inside a transaction")
     connection.ensure_connection()
     target = sqlite3.connect(dest)
     try:
