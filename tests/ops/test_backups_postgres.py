@@ -25,6 +25,12 @@ BINDIR = Path(os.environ.get("JIFEN_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 
 
 def _missing() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") and not os.environ.get("JIFEN_TEST_PG_BACKUP"):
+        return (
+            "the PostgreSQL backup round trip runs in the PostgreSQL pass (DATABASE_URL set) "
+            "or with JIFEN_TEST_PG_BACKUP=1"
+        )
     if not shutil.which("pgbackrest"):
         return "pgbackrest is not installed (make backup-deps as root installs it)"
     if not (BINDIR / "initdb").exists():

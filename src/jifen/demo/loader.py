@@ -53,6 +53,7 @@ from jifen.core import crypto
 from jifen.core.roles import Department, Role
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
+from jifen.demo.ops_backups import load as load_ops_backups
 from jifen.demo.past_round import YEAR as PAST_YEAR
 from jifen.demo.past_round import load_past_round
 from jifen.demo.verification import load_verification
@@ -382,6 +383,11 @@ def _load(year: int, stdout: _Writer | None) -> None:
     _say(stdout, "  account administration: a disabled account, a locked one")
     load_verification(rnd, bureau=bureau, say=lambda text: _say(stdout, text))
     load_past_round(bureau=bureau, say=lambda text: _say(stdout, text), demo_year=rnd.year)
+    load_ops_backups(
+        operator=User.objects.get(username="demo-operator"),
+        now=timezone.now(),
+        say=lambda text: _say(stdout, text),
+    )
 
 
 def _account_administration(people: _People) -> None:
