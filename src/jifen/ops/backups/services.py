@@ -10,12 +10,14 @@ archive holds the rest (see :mod:`.postgres`). Either way the archive holds the 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,17 +79,22 @@ def _iso(when: datetime) -> str:
 # --- files of a backup: evidence and logs -----------------------------------------------------
 
 
-def _tree(root: Path) -> dict[str, dict[str, Any]]:
-    """Every file under ``root``: relative path → sha256 and size."""
+def _tree(root: Path, before: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every file under ``root``: relative path → sha256, size and mtime (a file with the size
+    and mtime it had in ``before``, the previous backup's listing, is not read again)."""
     if not root.is_dir():
         return {}
     listing = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and not path.name.endswith(".part"):
-            listing[path.relative_to(root).as_posix()] = {
-                "sha256": sqlite.file_sha256(path),
-                "bytes": path.stat().st_size,
-            }
+            name = path.relative_to(root).as_posix()
+            stat = path.stat()
+            known = before.get(name, {})
+            if known.get("bytes") == stat.st_size and known.get("mtime_ns") == stat.st_mtime_ns:
+                digest = known["sha256"]
+            else:
+                digest = sqlite.file_sha256(path)
+            listing[name] = {"sha256": digest, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     return listing
 
 
@@ -223,14 +230,8 @@ def take_backup(*, kind: str, actor: Any = None) -> Backup:
     sync_records()
     started = timezone.now()
     try:
-        if engine() == "sqlite":
-            record = _take_sqlite(kind=kind, started=started)
-        elif engine() == "postgresql":
-            from . import postgres
-
-            record = postgres.take(kind=kind, started=started)
-        else:
-            raise BackupError(f"不支持的数据库类型：{engine()}")
+        with _exclusive():
+            record = _take(kind=kind, started=started)
     except Exception as exc:
         message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
         _record_failure(kind=kind, started=started, message=message, actor=actor)
@@ -246,6 +247,32 @@ def take_backup(*, kind: str, actor: Any = None) -> Backup:
         )
     prune(actor=actor)
     return record
+
+
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One backup at a time (the scheduler's and an operator's could meet)."""
+    directory = backup_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError("另一个备份正在进行，请稍后再试。") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _take(*, kind: str, started: datetime) -> Backup:
+    if engine() == "sqlite":
+        return _take_sqlite(kind=kind, started=started)
+    if engine() == "postgresql":
+        from . import postgres
+
+        return postgres.take(kind=kind, started=started)
+    raise BackupError(f"不支持的数据库类型：{engine()}")
 
 
 def _record_failure(*, kind: str, started: datetime, message: str, actor: Any) -> None:
@@ -294,8 +321,8 @@ def collect_files(
     manifest: dict[str, Any] = {}
     members: list[tuple[str, Path]] = []
     for part, root in (("evidence", Path(settings.EVIDENCE_ROOT)), ("logs", _log_dir())):
-        files = _tree(root)
         before = (parent_manifest or {}).get(part, {}).get("files", {})
+        files = _tree(root, before)
         stored = [
             name
             for name, meta in files.items()
