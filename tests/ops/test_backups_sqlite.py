@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -219,6 +220,7 @@ def test_drill_passes_then_a_damaged_backup_fails_naming_it(site: Site) -> None:
     code, stderr, lines = site.run("backup", "drill", ok=False)
     assert code == 1
     assert lines[-1]["ok"] is False and full["id"] in lines[-1]["error"]
+    assert lines[-1]["backup"] == inc["id"] and lines[-1]["rto_seconds"] >= 0
     assert "校验" in lines[-1]["error"] and full["id"] in stderr
     alerts = site.sql("SELECT code, message FROM ops_alert")
     assert [a[0] for a in alerts] == ["backup_drill"] and full["id"] in alerts[0][1]
@@ -248,3 +250,18 @@ def test_incremental_without_full_fails_and_raises_backup_failed(site: Site) -> 
     assert "请先进行一次全量备份" in lines[-1]["error"] and "全量备份" in stderr
     assert site.sql("SELECT code FROM ops_alert") == [("backup_failed",)]
     assert site.sql("SELECT status FROM ops_backup") == [("failed",)]
+
+
+def test_restore_from_a_backup_folder_moved_elsewhere(site: Site, tmp_path: Path) -> None:
+    site.set_param("inspect_disk_percent_warn", 66)
+    _, _, [full] = site.run("backup", "full")
+    moved = tmp_path / "offsite"
+    shutil.move(str(site.var / "backups"), moved)
+    for path in site.var.glob("jifen.sqlite3*"):
+        path.unlink()
+    site.env["JIFEN_BACKUP_DIR"] = str(moved)
+    _, _, [restored] = site.run("restore", "latest")
+    assert restored["restored"] == full["id"]
+    assert site.params() == {"inspect_disk_percent_warn": 66}
+    path = site.sql("SELECT path FROM ops_backup")[0][0]
+    assert Path(path) == moved / Path(full["path"]).name

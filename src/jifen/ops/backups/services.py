@@ -172,7 +172,7 @@ def sync_records() -> int:
             finished=parse_datetime(data["finished"]) if data.get("finished") else None,
             bytes=data["bytes"],
             sha256=data["sha256"],
-            path=data["path"],
+            path=str(backup_dir() / Path(data["path"]).name),
             manifest=data.get("manifest", {}),
         )
         known.add(data["id"])
@@ -499,6 +499,8 @@ def sidecar_chain(target: str) -> list[dict[str, Any]]:
     """The chain ending at ``target`` (an id or ``latest``) from the sidecars alone (the
     database may be the thing lost), oldest first."""
     found = {d["id"]: d for d in archive.read_sidecars(backup_dir())}
+    for entry in found.values():  # the folder may have been moved or copied elsewhere
+        entry["path"] = str(backup_dir() / Path(entry["path"]).name)
     if not found:
         raise BackupError(f"备份目录 {backup_dir()} 中没有可用的备份。")
     if target == "latest":

@@ -45,7 +45,10 @@ class Command(BaseCommand):
                 drill = services.run_drill()
                 data = services.drill_json(drill)
                 if not drill.ok:
-                    fail(self, f"恢复演练未通过：{drill.failure}")
+                    self.stderr.write(f"恢复演练未通过：{drill.failure}")
+                    emit(self.stdout, {**data, "error": f"恢复演练未通过：{drill.failure}"})
+                    self.stdout.flush()
+                    sys.exit(1)
                 emit(self.stdout, data)
                 return
             record = services.take_backup(kind=action)
