@@ -213,3 +213,34 @@ def test_schedule_weekly_full_daily_incremental_monthly_drill() -> None:
     assert next_time("backup_full") == dt.datetime(2026, 12, 6, 2, 0, tzinfo=BEIJING)  # Sunday
     assert next_time("backup_incremental") == dt.datetime(2026, 12, 7, 2, 0, tzinfo=BEIJING)
     assert next_time("backup_drill") == dt.datetime(2027, 1, 1, 3, 30, tzinfo=BEIJING)
+
+
+def test_page_shows_backups_and_drills_waiting_for_the_worker(backup_dir: Path) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    common = {"backend_name": "default", "run_after": timezone.now(), "traceback": ""}
+    DBTaskResult.objects.create(
+        task_path="jifen.ops.tasks.backup_task",
+        args_kwargs={"args": ["full", None], "kwargs": {}},
+        status="RUNNING",
+        exception_class_path="",
+        **common,
+    )
+    DBTaskResult.objects.create(
+        task_path="jifen.ops.tasks.drill_task",
+        args_kwargs={"args": [None], "kwargs": {}},
+        exception_class_path="",
+        **common,
+    )
+    DBTaskResult.objects.create(
+        task_path="jifen.ops.tasks.backup_task",
+        args_kwargs={"args": ["incremental", None], "kwargs": {}},
+        status="SUCCESSFUL",
+        exception_class_path="",
+        **common,
+    )
+    client = staff_client(make_staff(Role.OPERATOR))
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        html = client.get("/ops/backups/").content.decode()
+    assert "全量备份：执行中" in html and "恢复演练：排队等待" in html
+    assert "增量备份：" not in html
