@@ -99,7 +99,7 @@ def _tree(root: Path, before: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
 
 
 def _log_dir() -> Path:
-    return Path(settings.VAR_DIR) / "log"
+    return Path(getattr(settings, "LOG_DIR", Path(settings.VAR_DIR) / "log"))
 
 
 def _configuration() -> dict[str, Any]:
