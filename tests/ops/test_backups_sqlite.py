@@ -37,6 +37,7 @@ class Site:
             JIFEN_EVIDENCE_ROOT=str(self.var / "evidence"),
             FIELD_ENCRYPTION_KEY=KEY,
             AUDIT_CHECKPOINT_DIR=str(base / "checkpoints"),
+            JIFEN_LOG_DIR=str(self.var / "log"),
         )
 
     @property
@@ -183,9 +184,14 @@ def test_list_format_oldest_first(site: Site) -> None:
     assert [line["kind"] for line in lines] == ["full", "incremental"]
 
 
-def test_archive_is_encrypted_and_holds_no_secret(site: Site) -> None:
+def test_archive_is_encrypted_and_holds_no_secret(site: Site, tmp_path: Path) -> None:
     site.evidence("x/file.txt", b"PLAINTEXT-MARKER-1234")
+    # The log folder (LOG_DIR where the settings have it; the server may write there too).
+    (site.var / "log").mkdir()
+    (site.var / "log" / "marker-test.log").write_text('{"event": "request"}\n')
+    site.set_param("backup_keep_full", 9)
     _, _, [full] = site.run("backup", "full")
+    assert full["manifest"]["logs"]["files"] >= 1
     raw = Path(full["path"]).read_bytes()
     assert raw.startswith(b"jifenEF1")
     assert b"PLAINTEXT-MARKER" not in raw and b"ops_parameter" not in raw
@@ -193,7 +199,17 @@ def test_archive_is_encrypted_and_holds_no_secret(site: Site) -> None:
     assert KEY not in sidecar
     with override_settings(FIELD_ENCRYPTION_KEY=KEY):
         manifest = archive.read_manifest(Path(full["path"]), full["id"])
+        with archive.opened(Path(full["path"]), full["id"], tmp_path) as tar:
+            handle = tar.extractfile("configuration.json")
+            assert handle is not None
+            config_text = handle.read().decode()
+            assert tar.extractfile("logs/marker-test.log").read() == b'{"event": "request"}\n'
     assert manifest["evidence"]["files"]["x/file.txt"]["bytes"] == 21
+    config = json.loads(config_text)
+    assert config["settings_module"] == "jifen.settings.base"
+    assert config["parameters"]["backup_keep_full"] == 9
+    assert config["keys"]["FIELD_ENCRYPTION_KEY"]["set"] is True
+    assert KEY not in config_text and "SECRET_KEY" not in config["settings"]
     # A wrong key cannot read it.
     with (
         override_settings(FIELD_ENCRYPTION_KEY="77" * 32),
