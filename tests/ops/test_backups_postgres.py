@@ -226,8 +226,24 @@ def test_postgres_round_trip_with_pgbackrest(cluster: Cluster) -> None:
     assert drill["checks"]["audit_chain"] == "ok" and drill["checks"]["tables"] > 40
     assert drill["rto_seconds"] > 0
 
-    # The loss: a change after the backup, then the data directory and the evidence are gone.
+    # Point in time: a change after the last backup, the moment, another change; the WAL
+    # archived (pgbackrest check switches to a new WAL file and waits for it to be archived).
+    _set(cluster, "inspect_disk_percent_warn", 80)
+    time.sleep(1.1)
+    [(moment,)] = cluster.sql(
+        "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'"
+    )
+    time.sleep(1.1)
     _set(cluster, "inspect_disk_percent_warn", 99)
+    config = f"--config={cluster.base / 'pgbackrest.conf'}"
+    cluster.pg("pgbackrest", config, "--stanza=jifen", "check")
+    cluster.stop()
+    pitr = cluster.manage("restore", "latest", "--time", moment)
+    assert pitr["ok"] and pitr["until"] == moment
+    cluster.start()
+    assert _params(cluster) == {"inspect_cpu_percent_warn": 60, "inspect_disk_percent_warn": 80}
+
+    # The loss: the data directory and the evidence are gone.
     cluster.stop()
     for item in cluster.data.iterdir():
         if item.is_dir():
