@@ -19,7 +19,7 @@ SETUP_STAMP  := $(VENV)/.jifen-setup-stamp
 STATIC_STAMP := $(VAR)/staticfiles/.jifen-collected-stamp
 STATIC_SRC   := $(shell find src/jifen -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: help setup run migrate static demo test lint clean browser-deps ops-deps
+.PHONY: help setup run migrate static demo test lint clean browser-deps ops-deps backup-deps
 
 help:
 	@echo "make run    set up, migrate, collect static files, serve on http://$(HOST):$(PORT)/"
@@ -28,6 +28,7 @@ help:
 	@echo "make setup  only build .venv (quick when nothing changed)"
 	@echo "make browser-deps  install Chromium and the Noto CJK fonts for the browser tests"
 	@echo "make ops-deps  install promtool (Debian's prometheus) for the alert-rule tests"
+	@echo "make backup-deps   install pgBackRest (PostgreSQL backups; deploy/pgbackrest/setup.sh)"
 
 setup: $(SETUP_STAMP)
 
@@ -108,7 +109,20 @@ ops-deps:
 	apt_install || { apt-get update -q && apt_install; } \
 	    || echo "ops-deps: could not install prometheus; the promtool tests are skipped." >&2
 
-test: setup browser-deps ops-deps
+# PostgreSQL backups go through pgBackRest (Debian package); the PostgreSQL round-trip test
+# needs it (and skips, saying so, without it). A quick no-op when it is there.
+backup-deps:
+	@if command -v pgbackrest >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "backup-deps: pgbackrest is missing; install it as root: apt-get install pgbackrest" >&2; \
+	    exit 0; \
+	fi; \
+	echo "backup-deps: installing pgbackrest"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt_install() { apt-get install -y -q --no-install-recommends pgbackrest; }; \
+	apt_install || { apt-get update -q && apt_install; }
+
+test: setup browser-deps ops-deps backup-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup

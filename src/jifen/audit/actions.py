@@ -74,6 +74,10 @@ ACTION_LABELS: dict[str, str] = {
     "ops.inspection": "运维巡检",
     "ops.report_generate": "生成运维报告",
     "ops.report_download": "下载运维报告",
+    "ops.backup": "数据备份",
+    "ops.backup_prune": "按保留期清理备份",
+    "ops.restore": "数据恢复",
+    "ops.backup_drill": "恢复演练",
     # statistics (统计): ad-hoc questions and what-if
     "stats.adhoc_run": "应急统计查询",
     "stats.adhoc_export": "导出应急统计",

@@ -51,10 +51,16 @@ from jifen.applications.models import (
 from jifen.audit.context import audit_context
 from jifen.core import crypto
 from jifen.core.roles import Department, Role
-from jifen.demo import ops_incidents, ops_inspections, ops_monitoring, ops_records
+from jifen.demo import (
+    ops_backups,
+    ops_incidents,
+    ops_inspections,
+    ops_monitoring,
+    ops_records,
+    ops_reports,
+)
 from jifen.demo import otp as demo_otp
 from jifen.demo.files import demo_pdf, demo_png
-from jifen.demo.ops_reports import load as load_ops_reports
 from jifen.demo.past_round import YEAR as PAST_YEAR
 from jifen.demo.past_round import load_past_round
 from jifen.demo.verification import load_verification
@@ -384,19 +390,18 @@ def _load(year: int, stdout: _Writer | None) -> None:
     _say(stdout, "  account administration: a disabled account, a locked one")
     load_verification(rnd, bureau=bureau, say=lambda text: _say(stdout, text))
     load_past_round(bureau=bureau, say=lambda text: _say(stdout, text), demo_year=rnd.year)
-    ops_incidents.load(
-        operator=User.objects.get(username="demo-operator"), now=timezone.now(),
-        say=lambda text: _say(stdout, text),
-    )
-    ops_records.load(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
-                     say=lambda text: _say(stdout, text))
-    ops_inspections.load(operator=User.objects.get(username="demo-operator"),
-                         now=timezone.now(), say=lambda text: _say(stdout, text))
-    ops_monitoring.load(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
-                        say=lambda text: _say(stdout, text))
-    load_ops_reports(operator=User.objects.get(username="demo-operator"), now=timezone.now(),
-                     say=lambda text: _say(stdout, text))
+    _load_operations(stdout)
 
+
+def _load_operations(stdout: _Writer | None) -> None:
+    """A month of the operations side's records (运维), each part by its own module; the
+    reports come last but one (they are made from the others), the backups last (their real
+    backup holds everything)."""
+    operator = User.objects.get(username="demo-operator")
+    now = timezone.now()
+    for part in (ops_incidents, ops_records, ops_inspections, ops_monitoring, ops_reports,
+                 ops_backups):
+        part.load(operator=operator, now=now, say=lambda text: _say(stdout, text))
 
 def _account_administration(people: _People) -> None:
     security = User.objects.get(username="demo-security")

@@ -58,6 +58,15 @@ JOBS: tuple[Job, ...] = (
         "jifen.ops.reports.services:quarterly_report",
         "生成上季度运维报告",
     ),
+    # Backups (jifen.ops.backups): weekday names, not numbers (APScheduler counts 0 as Monday).
+    Job("backup_full", "0 2 * * sun", "jifen.ops.backups.jobs:backup_full", "每周全量备份"),
+    Job(
+        "backup_incremental",
+        "0 2 * * mon-sat",
+        "jifen.ops.backups.jobs:backup_incremental",
+        "每日增量备份",
+    ),
+    Job("backup_drill", "30 3 1 * *", "jifen.ops.backups.jobs:backup_drill", "每月恢复演练"),
 )
 
 

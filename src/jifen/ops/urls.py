@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import (
+    backups,
     cmdb,
     complaints,
     dashboard,
@@ -66,4 +67,7 @@ urlpatterns = [
     path("monitoring/", monitoring.monitoring, name="monitoring"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/download/", reports.report_download, name="report_download"),
+    path("backups/", backups.backups, name="backups"),
+    path("backups/take/", backups.backup_now, name="backup_now"),
+    path("backups/drill/", backups.drill_now, name="backup_drill"),
 ]

@@ -334,6 +334,28 @@ COMPARISON_UPLOAD_ROOT = Path(
 COMPARISON_RUN_INLINE = False
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
 
+# --- backups (jifen.ops.backups; docs/operations.md "Backups") --------------------------------
+# Encrypted backup files (with FIELD_ENCRYPTION_KEY: keep that key elsewhere too, a backup
+# cannot be read without it) and their sidecars. Put it on another disk in production.
+BACKUP_DIR = Path(os.environ.get("JIFEN_BACKUP_DIR", VAR_DIR / "backups"))
+# PostgreSQL: pgBackRest's stanza; pgBackRest reads the rest of its configuration from its
+# file (deploy/pgbackrest/) or its PGBACKREST_* environment variables.
+PGBACKREST_STANZA = os.environ.get("PGBACKREST_STANZA", "jifen")
+PGBACKREST_BIN = os.environ.get("JIFEN_PGBACKREST_BIN", "pgbackrest")
+# The PostgreSQL server programs (initdb, pg_ctl) the recovery drill starts a scratch server with.
+PG_BINDIR = Path(os.environ.get("JIFEN_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+
+# --- backups (jifen.ops.backups; docs/operations.md "Backups") --------------------------------
+# Encrypted backup files (with FIELD_ENCRYPTION_KEY: keep that key elsewhere too, a backup
+# cannot be read without it) and their sidecars. Put it on another disk in production.
+BACKUP_DIR = Path(os.environ.get("JIFEN_BACKUP_DIR", VAR_DIR / "backups"))
+# PostgreSQL: pgBackRest's stanza; pgBackRest reads the rest of its configuration from its
+# file (deploy/pgbackrest/) or its PGBACKREST_* environment variables.
+PGBACKREST_STANZA = os.environ.get("PGBACKREST_STANZA", "jifen")
+PGBACKREST_BIN = os.environ.get("JIFEN_PGBACKREST_BIN", "pgbackrest")
+# The PostgreSQL server programs (initdb, pg_ctl) the recovery drill starts a scratch server with.
+PG_BINDIR = Path(os.environ.get("JIFEN_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
+
 # --- statistics (jifen.stats; docs/statistics.md) ---------------------------------------------
 # Ad-hoc statistics (应急统计): groups of fewer people than this are never shown; each question
 # runs read-only and is stopped after this many seconds.
