@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.triggers.cron import CronTrigger
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
@@ -18,6 +17,7 @@ from jifen.ops import parameters, runner
 from jifen.ops.backups import services
 from jifen.ops.models import Alert, Backup, RecoveryDrill
 from jifen.ops.schedule import job
+from jifen.ops.schedule import trigger as schedule_trigger
 from tests.factories import make_staff, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -207,7 +207,7 @@ def test_schedule_weekly_full_daily_incremental_monthly_drill() -> None:
     saturday = dt.datetime(2026, 12, 5, 12, 0, tzinfo=BEIJING)
 
     def next_time(name: str) -> dt.datetime:
-        trigger = CronTrigger.from_crontab(job(name).cron, timezone=BEIJING)
+        trigger = schedule_trigger(job(name), "Asia/Shanghai")
         return trigger.get_next_fire_time(None, saturday)
 
     assert next_time("backup_full") == dt.datetime(2026, 12, 6, 2, 0, tzinfo=BEIJING)  # Sunday

@@ -152,3 +152,37 @@ def test_dashboard_points_at_overdue_complaints_and_failed_jobs() -> None:
     page = staff_client(make_staff(Role.OPERATOR)).get("/ops/").content.decode()
     assert "待答复 2 件，<strong>其中超期 1 件</strong>" in page
     assert '<span class="mono">inspection_daily</span>' in page
+
+
+@pytest.mark.parametrize(
+    ("name", "after", "expected"),
+    [
+        # Cron counts weekdays from Sunday = 0; APScheduler from Monday = 0.
+        ("inspection_weekly", "2026-12-05 12:00", "2026-12-07 08:00"),  # "* * 1": Monday
+        ("audit_chain_verify_full", "2026-12-01 12:00", "2026-12-06 03:40"),  # "* * 0": Sunday
+        ("backup_full", "2026-12-01 12:00", "2026-12-06 02:00"),  # "sun"
+        ("inspection_daily", "2026-12-01 12:00", "2026-12-02 07:30"),
+        ("report_quarterly", "2026-12-01 12:00", "2027-01-01 07:00"),
+    ],
+)
+def test_jobs_fire_on_the_days_cron_means(name: str, after: str, expected: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from jifen.ops.schedule import job, trigger
+
+    tz = ZoneInfo("Asia/Shanghai")
+    start = datetime.strptime(after, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+    fire = trigger(job(name), "Asia/Shanghai").get_next_fire_time(None, start)
+    assert fire.strftime("%Y-%m-%d %H:%M") == expected
+
+
+def test_weekday_numbers_become_names() -> None:
+    from jifen.ops.schedule import _weekday_names
+
+    assert _weekday_names("1-5") == "mon-fri"
+    assert _weekday_names("0,6") == "sun,sat"
+    assert _weekday_names("7") == "sun"
+    assert _weekday_names("*/2") == "*/2"
+    assert _weekday_names("1-5/2") == "mon-fri/2"
+    assert _weekday_names("sun") == "sun"

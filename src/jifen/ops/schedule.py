@@ -9,13 +9,16 @@ on failure. ``manage.py run_scheduler --run NAME`` runs one job now, in the fore
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from apscheduler.triggers.cron import CronTrigger
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
-    cron: str  # minute hour day month weekday (APScheduler's CronTrigger.from_crontab)
+    cron: str  # minute hour day month weekday, as cron has them (0 or 7 = Sunday)
     func: str  # "module.path:function"
     label: str
 
@@ -68,6 +71,34 @@ JOBS: tuple[Job, ...] = (
     ),
     Job("backup_drill", "30 3 1 * *", "jifen.ops.backups.jobs:backup_drill", "每月恢复演练"),
 )
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday_names(field: str) -> str:
+    """A cron weekday field with its numbers as names: cron counts 0 (and 7) as Sunday,
+    APScheduler's CronTrigger 0 as Monday, so "1" would fire on Tuesdays; names mean the same
+    to both ("1-5" → "mon-fri"; a step after "/" stays a number)."""
+    parts = []
+    for part in field.split(","):
+        base, slash, step = part.partition("/")
+        base = re.sub(r"\d+", lambda m: _DAY_NAMES[int(m.group())], base)
+        parts.append(base + slash + step)
+    return ",".join(parts)
+
+
+def trigger(item: Job, timezone: str) -> CronTrigger:
+    """The job's cron trigger, its times in ``timezone`` (cron's weekday numbering)."""
+    minute, hour, day, month, weekday = item.cron.split()
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekday_names(weekday),
+        timezone=timezone,
+    )
 
 
 def job(name: str) -> Job:

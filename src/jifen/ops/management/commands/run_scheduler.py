@@ -12,13 +12,13 @@ import json
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jifen.ops import runner
 from jifen.ops.schedule import JOBS
+from jifen.ops.schedule import trigger as schedule_trigger
 from jifen.ops.tasks import scheduled_job_task
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if options["list"]:
             now = timezone.localtime()
             for job in JOBS:
-                trigger = CronTrigger.from_crontab(job.cron, timezone=tz)
+                trigger = schedule_trigger(job, tz)
                 nxt = trigger.get_next_fire_time(None, now)
                 self.stdout.write(f"{job.name}\t{job.cron}\t{nxt:%Y-%m-%d %H:%M}\t{job.label}")
             return
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         for job in JOBS:
             scheduler.add_job(
                 _fire,
-                CronTrigger.from_crontab(job.cron, timezone=tz),
+                schedule_trigger(job, tz),
                 args=[job.name],
                 id=job.name,
                 name=job.label,
