@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from jifen.ops import selectors
 from jifen.ops.access import ops_read
-from jifen.ops.models import Complaint, ScheduledRun
+from jifen.ops.models import Complaint
 
 
 @require_safe
@@ -32,8 +32,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "incidents": list(selectors.open_incidents()[:10]),
             "complaints_overdue": open_complaints.filter(due_at__lt=now).count(),
             "complaints_open": open_complaints.count(),
-            "failed_runs": list(
-                ScheduledRun.objects.filter(ok=False, planned_at__gte=now - timedelta(days=1))[:5]
-            ),
+            "failed_runs": selectors.failed_scheduled_runs(now - timedelta(days=1), limit=5),
         },
     )
