@@ -297,9 +297,9 @@ def test_a_pdf_export_does_not_loosen_the_image_checks(applicant, app) -> None:
     the public list's PDF was made, a broken PNG must still be refused."""
     from PIL import ImageFile
 
-    from jifen.publication.exports import _weasyprint_html
+    from jifen.core.pdf import weasyprint_html
 
-    _weasyprint_html()
+    weasyprint_html()
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     ImageFile.LOAD_TRUNCATED_IMAGES = True  # as if another library had set it
     try:

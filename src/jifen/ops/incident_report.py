@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from jifen.core.errors import Conflict
-from jifen.publication.exports import _weasyprint_html
+from jifen.core.pdf import html_to_pdf
 
 from . import incidents
 from .models import Incident
@@ -38,7 +38,7 @@ def incident_report_pdf(incident: Incident) -> bytes:
     if incident.status != Incident.Status.CLOSED:
         raise Conflict(f"故障单 {incident.number} 关闭后才能出具故障处理报告。")
     html = render_to_string("ops/incident_report_pdf.html", report_context(incident))
-    return _weasyprint_html()(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def filename(incident: Incident) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from jifen.core.pdf import html_to_pdf
 from jifen.rules import INDICATORS
 
 # Short column names of the ten published components (jifen.rules.INDICATORS order).
@@ -146,21 +147,6 @@ def _grid_row(cells: Sequence[str], numeric_from: int) -> str:
     return "\n".join(lines)
 
 
-def _weasyprint_html() -> Any:
-    """WeasyPrint's HTML class, imported without its side effect on Pillow: importing it sets
-    ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` for the whole process, which would let
-    truncated evidence images through the upload checks (applications.evidence_checks) in a
-    process that once made a PDF. The list's PDF holds no images."""
-    from PIL import ImageFile
-
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    try:
-        from weasyprint import HTML
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
-    return HTML
-
-
 def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
     """A4 landscape, the header row repeated on every page, page numbers at the foot; the
     Chinese font is Noto Sans Mono CJK found by fontconfig (Debian fonts-noto-cjk).
@@ -170,7 +156,6 @@ def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
     shapes every cell on its own, and 6,000 rows of 16 cells took minutes where 6,000 cells
     of one line each take seconds (docs/publication.md).
     """
-    html_class = _weasyprint_html()
     numeric_from = 5
     rows = [
         _grid_row(
@@ -182,4 +167,4 @@ def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
         "publication/list_pdf.html",
         {"title": title(year), "header": _grid_row(HEADERS, len(HEADERS)), "rows": rows},
     )
-    return html_class(string=html).write_pdf()
+    return html_to_pdf(html)

@@ -8,6 +8,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from jifen.core.pdf import html_to_pdf
 from jifen.ops.models import Inspection
 
 from .findings import human_bytes
@@ -32,19 +33,6 @@ def filename(inspection: Inspection, ext: str) -> str:
     return f"inspection-{inspection.pk}-{timezone.localtime(inspection.created):%Y%m%d}.{ext}"
 
 
-def _weasyprint_html() -> Any:
-    """WeasyPrint's HTML class without its side effect on Pillow (see
-    jifen.publication.exports._weasyprint_html)."""
-    from PIL import ImageFile
-
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    try:
-        from weasyprint import HTML
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
-    return HTML
-
-
 def to_pdf(inspection: Inspection) -> bytes:
     html = render_to_string(
         "ops/inspection_pdf.html",
@@ -57,7 +45,7 @@ def to_pdf(inspection: Inspection) -> bytes:
             "now": timezone.localtime(),
         },
     )
-    return _weasyprint_html()(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def _safe(text: Any) -> str:
