@@ -17,6 +17,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from jifen.core.pdf import html_to_pdf
+from jifen.core.spreadsheet import safe_text
 from jifen.rules import INDICATORS
 
 # Short column names of the ten published components (jifen.rules.INDICATORS order).
@@ -48,17 +49,8 @@ HEADERS: tuple[str, ...] = (
 # name, identity number, birth month, employer, the ten scores, total.
 PDF_COLUMNS: tuple[int, ...] = (5, 12, 18, 7, 44, *(6,) * 10, 7)
 
-# A cell beginning with one of these is a formula to a spreadsheet (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def title(year: int) -> str:
     return f"北京市{year}年积分落户公示名单"
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet shows as text: a leading apostrophe before a formula-looking start."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def row_values(entry: Any) -> list[Any]:

@@ -8,22 +8,9 @@ from typing import Any
 
 import xlsxwriter
 
+from jifen.core.spreadsheet import safe_text
+
 from .adhoc import Answer
-
-# A text cell starting with one of these could be taken for a formula by a spreadsheet.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: Any) -> str:
-    """``value`` as text a spreadsheet shows as written (a leading quote before a formula
-    start; a number in text, like "-12.00", is left as it is)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        try:
-            float(text)
-        except ValueError:
-            return "'" + text
-    return text
 
 
 def new_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:

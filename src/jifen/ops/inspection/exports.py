@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from jifen.core.pdf import html_to_pdf
+from jifen.core.spreadsheet import safe_text
 from jifen.ops.models import Inspection
 
 from .findings import human_bytes
@@ -48,12 +49,6 @@ def to_pdf(inspection: Inspection) -> bytes:
     return html_to_pdf(html)
 
 
-def _safe(text: Any) -> str:
-    """Text for a cell; a leading = + - @ would be a formula to a spreadsheet."""
-    text = "" if text is None else str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 HEADERS = ("类别", "检查项", "检测值", "单位", "阈值", "结论", "说明")
 
 
@@ -74,17 +69,17 @@ def to_xlsx(inspection: Inspection) -> bytes:
         sheet.write_string(3, col, header, bold)
     for r, row in enumerate(inspection.findings, start=4):
         fmt = flagged.get(row["status"])
-        sheet.write_string(r, 0, _safe(row["group"]), fmt)
-        sheet.write_string(r, 1, _safe(row["name"]), fmt)
+        sheet.write_string(r, 0, safe_text(row["group"]), fmt)
+        sheet.write_string(r, 1, safe_text(row["name"]), fmt)
         value = row.get("value")
         if isinstance(value, int | float) and not isinstance(value, bool):
             sheet.write_number(r, 2, value, fmt)
         else:
-            sheet.write_string(r, 2, _safe(value if value is not None else "—"), fmt)
-        sheet.write_string(r, 3, _safe(row.get("unit", "").strip()), fmt)
-        sheet.write_string(r, 4, _safe(row["threshold"]), fmt)
+            sheet.write_string(r, 2, safe_text(value if value is not None else "—"), fmt)
+        sheet.write_string(r, 3, safe_text(row.get("unit", "").strip()), fmt)
+        sheet.write_string(r, 4, safe_text(row["threshold"]), fmt)
         sheet.write_string(r, 5, row["status"], fmt)
-        sheet.write_string(r, 6, _safe(row.get("note", "")), fmt)
+        sheet.write_string(r, 6, safe_text(row.get("note", "")), fmt)
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, 1, 30)
     sheet.set_column(2, 3, 12)
@@ -99,7 +94,7 @@ def to_xlsx(inspection: Inspection) -> bytes:
         if isinstance(value, int | float) and not isinstance(value, bool):
             summary.write_number(r, 1, value)
         else:
-            summary.write_string(r, 1, _safe(value))
+            summary.write_string(r, 1, safe_text(value))
     trend = inspection.summary.get("trend")
     if trend:
         sheet3 = book.add_worksheet("容量趋势")

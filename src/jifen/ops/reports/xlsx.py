@@ -9,7 +9,7 @@ from typing import Any
 
 import xlsxwriter
 
-from jifen.publication.exports import safe_text
+from jifen.core.spreadsheet import safe_text
 
 from . import render
 
