@@ -19,12 +19,13 @@ SETUP_STAMP  := $(VENV)/.jifen-setup-stamp
 STATIC_STAMP := $(VAR)/staticfiles/.jifen-collected-stamp
 STATIC_SRC   := $(shell find src/jifen -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: help setup run migrate static demo test lint clean browser-deps ops-deps backup-deps
+.PHONY: help setup run serve load-deps migrate static demo test lint clean browser-deps ops-deps backup-deps
 
 help:
 	@echo "make run    set up, migrate, collect static files, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   set up, then run the whole test suite"
 	@echo "make lint   ruff check"
+	@echo "make serve  the production set-up here: gunicorn, worker, scheduler on PostgreSQL + Redis"
 	@echo "make setup  only build .venv (quick when nothing changed)"
 	@echo "make browser-deps  install Chromium and the Noto CJK fonts for the browser tests"
 	@echo "make ops-deps  install promtool (Debian's prometheus) for the alert-rule tests"
@@ -73,6 +74,17 @@ run: migrate static demo
 	$(MANAGE) run_scheduler > $(VAR)/scheduler.log 2>&1 & scheduler=$$!; \
 	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+# The production set-up on this machine (docs/deploy.md): gunicorn (several workers) with
+# WhiteNoise, the task worker and the scheduler as their own processes, on the local PostgreSQL
+# (database `jifen`, created when missing) and Redis, settings jifen.settings.serve. No demo
+# round. For the fault tests, the scale-out test and the load benchmark; `make run` stays the demo.
+serve: setup
+	@deploy/serve.sh
+
+# locust for the load benchmark (bench/load/); not needed by the tests.
+load-deps: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,load]'
 
 # Browser tests drive Debian's Chromium through Playwright (never `playwright install`); without
 # a CJK font every Chinese character renders as a box; chromium-l10n gives the browser's own

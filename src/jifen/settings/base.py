@@ -51,13 +51,27 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
     otherwise an SQLite file under ``var_dir``."""
     url = environ.get("DATABASE_URL", "").strip()
     if url:
-        return dict(
+        pool_size = int(environ.get("DATABASE_POOL_MAX_SIZE", "0") or 0)
+        config = dict(
             dj_database_url.parse(
                 url,
-                conn_max_age=int(environ.get("DATABASE_CONN_MAX_AGE", "0")),
+                # A pool keeps the connections itself; persistent connections must then be off.
+                conn_max_age=0 if pool_size else int(environ.get("DATABASE_CONN_MAX_AGE", "0")),
+                # With a pool, this makes psycopg check a connection before handing it out.
                 conn_health_checks=True,
             )
         )
+        if pool_size and config["ENGINE"] == "django.db.backends.postgresql":
+            # psycopg's connection pool, per process (Django >= 5.1): a request borrows a
+            # connection and gives it back at its end, and a connection the server dropped
+            # (PostgreSQL restarted) is checked and replaced before it is handed out.
+            config.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": int(environ.get("DATABASE_POOL_MIN_SIZE", "1") or 1),
+                "max_size": pool_size,
+                # How long a request waits for a free connection before it fails (seconds).
+                "timeout": float(environ.get("DATABASE_POOL_TIMEOUT", "10") or 10),
+            }
+        return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": var_dir / "jifen.sqlite3",
@@ -333,17 +347,6 @@ COMPARISON_UPLOAD_ROOT = Path(
 # True: the comparison runs in the request that uploaded it, not in a background thread.
 COMPARISON_RUN_INLINE = False
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
-
-# --- backups (jifen.ops.backups; docs/operations.md "Backups") --------------------------------
-# Encrypted backup files (with FIELD_ENCRYPTION_KEY: keep that key elsewhere too, a backup
-# cannot be read without it) and their sidecars. Put it on another disk in production.
-BACKUP_DIR = Path(os.environ.get("JIFEN_BACKUP_DIR", VAR_DIR / "backups"))
-# PostgreSQL: pgBackRest's stanza; pgBackRest reads the rest of its configuration from its
-# file (deploy/pgbackrest/) or its PGBACKREST_* environment variables.
-PGBACKREST_STANZA = os.environ.get("PGBACKREST_STANZA", "jifen")
-PGBACKREST_BIN = os.environ.get("JIFEN_PGBACKREST_BIN", "pgbackrest")
-# The PostgreSQL server programs (initdb, pg_ctl) the recovery drill starts a scratch server with.
-PG_BINDIR = Path(os.environ.get("JIFEN_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 
 # --- backups (jifen.ops.backups; docs/operations.md "Backups") --------------------------------
 # Encrypted backup files (with FIELD_ENCRYPTION_KEY: keep that key elsewhere too, a backup

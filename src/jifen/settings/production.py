@@ -3,8 +3,10 @@
 Required: SECRET_KEY (50+ random characters), FIELD_ENCRYPTION_KEY and AUDIT_CHAIN_KEY (each
 64 hex characters of random bytes, different from each other; weak keys are refused),
 ALLOWED_HOSTS (comma-separated host names).
-Optional: DATABASE_URL (PostgreSQL; SQLite under var/ otherwise), CSRF_TRUSTED_ORIGINS,
-BEHIND_TLS_PROXY=1 when a reverse proxy terminates HTTPS and sets X-Forwarded-Proto.
+Optional: DATABASE_URL (PostgreSQL; SQLite under var/ otherwise) with DATABASE_POOL_MAX_SIZE
+(psycopg's connection pool per process), REDIS_URL (the shared cache; a database table
+otherwise), CSRF_TRUSTED_ORIGINS, BEHIND_TLS_PROXY=1 when a reverse proxy terminates HTTPS and
+sets X-Forwarded-Proto. docs/deploy.md describes the whole set-up.
 """
 
 import os
@@ -66,8 +68,22 @@ if env_bool("BEHIND_TLS_PROXY"):
     # Only safe when the proxy overwrites this header on every request.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Fingerprinted file names, so static files can be cached for long.
+# The load balancer's probes reach the health endpoints over plain HTTP on the private
+# network, and Prometheus scrapes /metrics from this machine: no redirect to HTTPS for them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/", r"^metrics$"]
+
+# Static files served by the application (WhiteNoise, right after SecurityMiddleware): hashed
+# names cached for a year, gzip and brotli copies made by collectstatic.
+MIDDLEWARE = list(MIDDLEWARE)  # noqa: F405
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Sessions written through the shared cache to the database: every application process sees
+# them, reads come from the cache, and a restarted cache loses no one's login.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

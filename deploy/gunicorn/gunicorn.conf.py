@@ -1,0 +1,60 @@
+"""gunicorn's configuration for jifen (``gunicorn -c deploy/gunicorn/gunicorn.conf.py``).
+
+Every figure can be set from the environment (GUNICORN_*), so ``make serve`` and a deployment
+share this file; docs/deploy.md explains the choices.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+wsgi_app = "jifen.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+
+# Synchronous workers, a few threads each: the requests are short and mostly wait on the
+# database, and a thread costs far less memory than a process. 2 x cores + 1 processes.
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# A request taking longer than this is killed and logged (the scoring run and comparisons run
+# in the task worker, never in a request).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Workers are renewed after this many requests (a slow leak never grows for long); the jitter
+# keeps them from renewing all at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# Request bodies: the department record files may be up to COMPARISON_MAX_BYTES; the header
+# limits stay gunicorn's (they refuse oversized request lines and headers with 400).
+limit_request_line = 8190
+
+# Django writes the access log itself (JSON lines in LOG_DIR, with the request id and user);
+# gunicorn's own messages go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+proc_name = "jifen"
+
+# The proxy in front (nginx, docs/deploy.md) sets X-Forwarded-*; trust it only from here.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+# --- metrics of every worker (prometheus_client's multiprocess mode) ----------------------------
+# Each worker writes its figures to PROMETHEUS_MULTIPROC_DIR and /metrics adds them up; the
+# folder is emptied when the server starts, and a dead worker's gauges are dropped.
+
+
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
