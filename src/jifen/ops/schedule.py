@@ -70,6 +70,13 @@ JOBS: tuple[Job, ...] = (
         "每日增量备份",
     ),
     Job("backup_drill", "30 3 1 * *", "jifen.ops.backups.jobs:backup_drill", "每月恢复演练"),
+    # Personal data's life cycle (jifen.privacy.retention): expired data deleted or anonymised.
+    Job(
+        "expire_personal_data",
+        "45 1 * * *",
+        "jifen.privacy.retention:retention_job",
+        "个人信息到期删除与匿名化",
+    ),
 )
 
 

@@ -139,6 +139,8 @@ LOCAL_APPS = [
     "jifen.stats",
     "jifen.publication",
     "jifen.ops",
+    # Personal data's life cycle: retention, the applicant's download, corrections (PIPL).
+    "jifen.privacy",
     "jifen.api",
     # The demo round (manage.py demo_round); production.py leaves it out.
     "jifen.demo",
