@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from jifen.accounts.models import User
 from jifen.applications.models import Application, Evidence
+from jifen.core.roles import Role
 from jifen.publication.models import (
     FileKind,
     ListedEntry,
@@ -24,7 +25,6 @@ from jifen.publication.models import (
 from jifen.review.models import FirstResult
 from jifen.rounds import phases
 from jifen.rounds.models import Round
-from jifen.core.roles import Role
 from tests.factories import make_applicant, make_employer, make_round, make_staff
 from tests.files import pdf
 from tests.publication.world import indicators, make_run

@@ -138,7 +138,10 @@ def test_csv_has_a_bom_the_layout_and_escaped_formulas(bureau):
     pub = services.publish(actor=bureau, round=w.round)
     data = _file(pub, "csv")
     assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    lines = data.decode("utf-8-sig").split("\r\n", 1)
+    # The watermark first, as a comment line (docs/personal-data.md).
+    assert lines[0].startswith("# 导出人：工作人员（") and "导出时间：" in lines[0]
+    rows = list(csv.reader(io.StringIO(lines[1])))
     assert rows[0] == list(exports.HEADERS)
     assert rows[0][:5] == ["排名", "姓名", "公民身份号码", "出生年月", "单位名称"]
     assert rows[1][0] == "1" and rows[1][1] == "王素芳" and rows[1][2].count("*") == 8

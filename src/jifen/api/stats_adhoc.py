@@ -11,13 +11,11 @@ from django.utils.http import content_disposition_header
 from ninja import Field, Query, Router, Schema
 
 from jifen.core.errors import NotPermitted
-from jifen.stats import adhoc, whatif
+from jifen.stats import adhoc, exports, whatif
 from jifen.stats.adhoc_fields import FIELDS, measure_choices
 from jifen.stats.adhoc_views import XLSX
-from jifen.stats.adhoc_xlsx import answer_xlsx
 from jifen.stats.whatif_params import PARAMETERS
 from jifen.stats.whatif_views import scenario_from
-from jifen.stats.whatif_xlsx import whatif_xlsx
 
 from .schemas import MAX_PAGE, ErrorOut, Text
 
@@ -112,7 +110,8 @@ def adhoc_run(request: HttpRequest, body: QuestionIn) -> dict[str, Any]:
 )
 def adhoc_export(request: HttpRequest, body: QuestionIn) -> HttpResponse:
     answer = adhoc.run_question(actor=_bureau(request), data=_question(body), purpose="export")
-    response = HttpResponse(answer_xlsx(answer), content_type=XLSX)
+    content = exports.adhoc_file(actor=request.auth, answer=answer)
+    response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, "应急统计.xlsx")
     return response
 
@@ -179,7 +178,7 @@ def whatif_export(request: HttpRequest, body: WhatIfIn) -> HttpResponse:
     actor = _bureau(request)
     year, scenario = scenario_from(body.dict())
     outcome = whatif.compute_whatif(actor=actor, year=year, scenario=scenario, purpose="export")
-    response = HttpResponse(whatif_xlsx(outcome), content_type=XLSX)
+    response = HttpResponse(exports.whatif_file(actor=actor, outcome=outcome), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
         True, f"模拟测算-{outcome.round.year}.xlsx"
     )

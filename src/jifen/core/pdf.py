@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .watermark import Watermark, html_with_mark
+
 
 def weasyprint_html() -> Any:
     """WeasyPrint's ``HTML`` class, imported without its side effect on Pillow."""
@@ -24,6 +26,7 @@ def weasyprint_html() -> Any:
     return HTML
 
 
-def html_to_pdf(html: str) -> bytes:
-    """The PDF of a whole HTML document (its styles inline)."""
-    return weasyprint_html()(string=html).write_pdf()
+def html_to_pdf(html: str, *, watermark: Watermark | None = None) -> bytes:
+    """The PDF of a whole HTML document (its styles inline); with ``watermark`` (an export of
+    personal data) its line is at the top of every page (jifen.core.watermark)."""
+    return weasyprint_html()(string=html_with_mark(html, watermark)).write_pdf()

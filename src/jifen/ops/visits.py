@@ -17,7 +17,9 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from jifen.audit.exports import record_export
 from jifen.audit.services import record_event
+from jifen.core import watermark
 from jifen.core.errors import Conflict, InvalidInput
 from jifen.core.roles import Role
 
@@ -214,8 +216,10 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def visits_xlsx(start: date, end: date) -> bytes:
-    """The visits of ``start``..``end`` as an XLSX workbook (one row a visit, then totals)."""
+def visits_xlsx(start: date, end: date, *, actor: Any = None) -> bytes:
+    """The visits of ``start``..``end`` as an XLSX workbook (one row a visit, then totals),
+    watermarked with ``actor`` and now; the export is logged (it names people)."""
+    from jifen.core.watermark import apply_to_xlsx
     from jifen.stats.adhoc_xlsx import new_workbook, write_row
 
     buffer = io.BytesIO()
@@ -264,5 +268,16 @@ def visits_xlsx(start: date, end: date) -> bytes:
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, 1, 24)
     sheet.set_column(3, 4, 40)
+    mark = watermark.for_actor(actor)
+    apply_to_xlsx(book, mark)
     book.close()
+    record_export(
+        actor=actor,
+        what="ops.visits",
+        fmt="xlsx",
+        rows=stats["total"],
+        watermark=mark,
+        target_type="ops.servicevisit",
+        target_id=f"{start.isoformat()}..{end.isoformat()}",
+    )
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 
 from jifen.core.pdf import html_to_pdf
 from jifen.core.spreadsheet import safe_text
+from jifen.core.watermark import Watermark, apply_to_xlsx, csv_comment
 from jifen.rules import INDICATORS
 
 # Short column names of the ten published components (jifen.rules.INDICATORS order).
@@ -66,9 +67,12 @@ def row_values(entry: Any) -> list[Any]:
     ]
 
 
-def to_csv(entries: Iterable[Any]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel opens the Chinese correctly."""
+def to_csv(entries: Iterable[Any], *, watermark: Watermark | None = None) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese correctly; the watermark
+    is the first line, a comment starting with "#"."""
     out = io.StringIO()
+    if watermark is not None:
+        out.write(csv_comment(watermark))
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADERS)
     for entry in entries:
@@ -79,7 +83,7 @@ def to_csv(entries: Iterable[Any]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(entries: Iterable[Any], *, year: int) -> bytes:
+def to_xlsx(entries: Iterable[Any], *, year: int, watermark: Watermark | None = None) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -102,6 +106,7 @@ def to_xlsx(entries: Iterable[Any], *, year: int) -> bytes:
             sheet.write_string(r, col, safe_text(str(cells[col])))
         for col in range(5, len(cells)):
             sheet.write_number(r, col, float(cells[col]), number)
+    apply_to_xlsx(book, watermark)
     book.close()
     return buffer.getvalue()
 
@@ -139,7 +144,7 @@ def _grid_row(cells: Sequence[str], numeric_from: int) -> str:
     return "\n".join(lines)
 
 
-def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
+def to_pdf(entries: Sequence[Any], *, year: int, watermark: Watermark | None = None) -> bytes:
     """A4 landscape, the header row repeated on every page, page numbers at the foot; the
     Chinese font is Noto Sans Mono CJK found by fontconfig (Debian fonts-noto-cjk).
 
@@ -159,4 +164,4 @@ def to_pdf(entries: Sequence[Any], *, year: int) -> bytes:
         "publication/list_pdf.html",
         {"title": title(year), "header": _grid_row(HEADERS, len(HEADERS)), "rows": rows},
     )
-    return html_to_pdf(html)
+    return html_to_pdf(html, watermark=watermark)

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from jifen.applications.models import Application
 from jifen.audit import redact
+from jifen.audit.exports import record_export
 from jifen.audit.services import record_event
-from jifen.core import crypto
+from jifen.core import crypto, watermark
 from jifen.core.errors import (
     Conflict,
     FieldError,
@@ -119,11 +120,19 @@ def _entries(pub: Publication, run_id: int) -> list[ListedEntry]:
     return out
 
 
-def _make_files(pub: Publication, entries: list[ListedEntry], year: int) -> dict[str, float]:
+# The published files are made once, at publication, by the bureau's publisher: their watermark
+# names the publisher and the time; the public's downloads of them are in the access log.
+PUBLISHED_NOTICE = "积分落户公示名单，仅供公示期内查阅核对，不得用于其他用途"
+
+
+def _make_files(
+    pub: Publication, entries: list[ListedEntry], year: int, actor: Any
+) -> dict[str, float]:
+    mark = watermark.for_actor(actor, at=pub.published_at, notice=PUBLISHED_NOTICE)
     makers = {
-        FileKind.CSV: lambda: exports.to_csv(entries),
-        FileKind.XLSX: lambda: exports.to_xlsx(entries, year=year),
-        FileKind.PDF: lambda: exports.to_pdf(entries, year=year),
+        FileKind.CSV: lambda: exports.to_csv(entries, watermark=mark),
+        FileKind.XLSX: lambda: exports.to_xlsx(entries, year=year, watermark=mark),
+        FileKind.PDF: lambda: exports.to_pdf(entries, year=year, watermark=mark),
     }
     seconds = {}
     for kind, make in makers.items():
@@ -133,6 +142,15 @@ def _make_files(pub: Publication, entries: list[ListedEntry], year: int) -> dict
         seconds[str(kind)] = round(took, 2)
         PublicationFile.objects.create(
             publication=pub, kind=kind, content=content, size=len(content), seconds=took
+        )
+        record_export(
+            actor=actor,
+            what="publication.list",
+            fmt=str(kind),
+            rows=len(entries),
+            watermark=mark,
+            target=pub,
+            detail=f"{year}年积分落户公示名单",
         )
     return seconds
 
@@ -167,7 +185,7 @@ def publish(*, actor: Any, round: Round) -> Publication:
     pub.rows = len(entries)
     pub.line = run.line
     pub.save()
-    seconds = _make_files(pub, entries, rnd.year)
+    seconds = _make_files(pub, entries, rnd.year, actor)
     record_event(
         actor=actor,
         action=REPUBLISH_ACTION if before else PUBLISH_ACTION,

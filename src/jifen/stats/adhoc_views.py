@@ -15,10 +15,10 @@ from jifen.core.errors import SHOWN_ON_PAGE, ServiceError
 from jifen.core.roles import Role
 from jifen.web.access import role_required
 
+from . import exports
 from .adhoc import OPS, REFUSED, min_group, run_question, time_limit
 from .adhoc_fields import FIELDS, measure_choices
 from .adhoc_readonly import QueryTimeout
-from .adhoc_xlsx import answer_xlsx
 
 FILTER_ROWS = 4
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,7 +106,9 @@ def adhoc_page(request: HttpRequest) -> HttpResponse:
             status = exc.status
         else:
             if export:
-                response = HttpResponse(answer_xlsx(answer), content_type=XLSX)
+                response = HttpResponse(
+                    exports.adhoc_file(actor=request.user, answer=answer), content_type=XLSX
+                )
                 response["Content-Disposition"] = content_disposition_header(True, "应急统计.xlsx")
                 return response
     for row in (typed := _typed(request.POST if request.method == "POST" else None))["rows"]:

@@ -4,11 +4,13 @@ cell says only "<10" or "—"), text is never read as a formula."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
 
 from jifen.core.spreadsheet import safe_text
+from jifen.core.watermark import Watermark, apply_to_xlsx
 
 from .adhoc import Answer
 
@@ -21,13 +23,15 @@ def new_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
 
 def write_row(sheet: Any, row: int, values: list[Any], fmt: Any = None) -> None:
     for col, value in enumerate(values):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            sheet.write_number(row, col, value, fmt)
+        if value is None:
+            continue  # an empty cell
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            sheet.write_number(row, col, float(value), fmt)
         else:
             sheet.write_string(row, col, safe_text(value), fmt)
 
 
-def answer_xlsx(answer: Answer) -> bytes:
+def answer_xlsx(answer: Answer, *, watermark: Watermark | None = None) -> bytes:
     buffer = io.BytesIO()
     book = new_workbook(buffer)
     bold = book.add_format({"bold": True})
@@ -55,5 +59,6 @@ def answer_xlsx(answer: Answer) -> bytes:
         write_row(sheet, i, values)
     sheet.set_column(0, n_groups - 1, 24)
     sheet.set_column(n_groups, n_groups + len(measures), 16)
+    apply_to_xlsx(book, watermark)
     book.close()
     return buffer.getvalue()

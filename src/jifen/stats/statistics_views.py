@@ -7,12 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from jifen.core.errors import NotFound
 from jifen.core.roles import Role
 from jifen.web.access import role_required
 
+from . import exports
 from . import statistics_selectors as selectors
-from .statistics_xlsx import table_xlsx
 
 viewer_page = role_required(
     [Role.BUREAU_ADMIN, Role.AUDITOR], "统计分析仅供市人社局管理员和审计员查看"
@@ -43,15 +42,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 @require_safe
 @viewer_page
 def statistics_xlsx(request: HttpRequest, key: str) -> HttpResponse:
-    year = _year(request)
-    table = selectors.statistics_table(request.user, key, year=year)
-    if table is None:
-        raise NotFound("没有这张统计表")
-    rnd = selectors.pick_round(year)
-    subtitle = f"{rnd.year} 年度 · {selectors.round_rows(rnd).basis}" if rnd else ""
-    if key == "years":
-        subtitle = "历年"
-    response = HttpResponse(table_xlsx(table, subtitle=subtitle), content_type=XLSX)
-    name = f"statistics-{rnd.year if rnd and key != 'years' else 'years'}-{key}.xlsx"
+    content, name = exports.statistics_table_file(actor=request.user, key=key, year=_year(request))
+    response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

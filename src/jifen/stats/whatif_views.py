@@ -19,11 +19,11 @@ from jifen.rules import load_rule_set
 from jifen.rules.ruleset import available_rule_sets
 from jifen.web.access import role_required
 
+from . import exports
 from .adhoc_views import XLSX
 from .whatif import REFUSED, Scenario, compute_whatif, max_applications, too_big_for_a_request
 from .whatif_jobs import job_of, start_job
 from .whatif_params import PARAMETERS
-from .whatif_xlsx import whatif_xlsx
 
 SHOWN_DIFFERENCES = 500
 
@@ -77,8 +77,8 @@ def _typed(post: QueryDict | None, rounds: list[Round]) -> dict[str, str]:
     }
 
 
-def _xlsx(outcome: Any) -> HttpResponse:
-    response = HttpResponse(whatif_xlsx(outcome), content_type=XLSX)
+def _xlsx(actor: Any, outcome: Any) -> HttpResponse:
+    response = HttpResponse(exports.whatif_file(actor=actor, outcome=outcome), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
         True, f"模拟测算-{outcome.round.year}.xlsx"
     )
@@ -116,7 +116,7 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
                 errors.setdefault(err.field, []).append(err.message)
         else:
             if export:
-                return _xlsx(outcome)
+                return _xlsx(request.user, outcome)
     elif job_id:
         # Expired, or someone else's: NotFound, the 404 page (the one mapping of refusals).
         job = job_of(actor=request.user, job_id=job_id)
@@ -130,7 +130,7 @@ def whatif_page(request: HttpRequest) -> HttpResponse:
         if job["state"] == "done":
             outcome = job["outcome"]
             if request.GET.get("export"):
-                return _xlsx(outcome)
+                return _xlsx(request.user, outcome)
         elif job["state"] == "failed":
             general, status = job["message"], 409
     changed = outcome.changed if outcome else []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from jifen.core.watermark import Watermark, apply_to_xlsx
+
 from .adhoc_xlsx import new_workbook, safe_text, write_row
 from .whatif import Standing, WhatIf
 
@@ -33,7 +35,7 @@ def _yes(s: Standing | None) -> str:
     return "是" if s is not None and s.admitted else "否"
 
 
-def whatif_xlsx(outcome: WhatIf) -> bytes:
+def whatif_xlsx(outcome: WhatIf, *, watermark: Watermark | None = None) -> bytes:
     buffer = io.BytesIO()
     book = new_workbook(buffer)
     bold = book.add_format({"bold": True})
@@ -82,5 +84,6 @@ def whatif_xlsx(outcome: WhatIf) -> bytes:
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, 7, 12)
     sheet.set_column(8, 8, 60)
+    apply_to_xlsx(book, watermark)
     book.close()
     return buffer.getvalue()

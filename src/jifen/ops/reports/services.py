@@ -15,7 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from jifen.audit.services import record_event
+from jifen.core import watermark
 from jifen.core.errors import ServiceError
+from jifen.core.watermark import Watermark
 from jifen.ops.models import OpsReport
 
 from . import pdf, xlsx
@@ -43,12 +45,14 @@ def report_dir() -> Path:
     return Path(getattr(settings, "OPS_REPORT_DIR", Path(settings.VAR_DIR) / "ops-reports"))
 
 
-def render_file(data: dict[str, Any], fmt: str, *, generated_at: datetime) -> bytes:
+def render_file(
+    data: dict[str, Any], fmt: str, *, generated_at: datetime, mark: Watermark | None = None
+) -> bytes:
     stamp = generated_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     if fmt == "pdf":
-        return pdf.to_pdf(data, generated_at=stamp)
+        return pdf.to_pdf(data, generated_at=stamp, watermark=mark)
     if fmt == "xlsx":
-        return xlsx.to_xlsx(data, generated_at=stamp)
+        return xlsx.to_xlsx(data, generated_at=stamp, watermark=mark)
     raise ServiceError("报告格式应为 PDF 或 XLSX。", field="format")
 
 
@@ -70,7 +74,8 @@ def generate_report(
         raise ServiceError("报告格式应为 PDF 或 XLSX。", field="format")
     now = now or timezone.now()
     data = collect(period, now=now)
-    content = render_file(data, fmt, generated_at=now)
+    # Staff names appear in the records (changes, visits): the file names who made it, when.
+    content = render_file(data, fmt, generated_at=now, mark=watermark.for_actor(actor, at=now))
     digest = hashlib.sha256(content).hexdigest()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from typing import Any
 import xlsxwriter
 
 from jifen.core.spreadsheet import safe_text
+from jifen.core.watermark import Watermark, apply_to_xlsx
 
 from . import render
 
@@ -24,7 +25,9 @@ def _write_cell(sheet: Any, row: int, col: int, value: Any, fmt: Any = None) -> 
         sheet.write_string(row, col, safe_text(str(value)), fmt)
 
 
-def to_xlsx(data: dict[str, Any], *, generated_at: str) -> bytes:
+def to_xlsx(
+    data: dict[str, Any], *, generated_at: str, watermark: Watermark | None = None
+) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = book.add_format({"bold": True})
@@ -96,5 +99,6 @@ def to_xlsx(data: dict[str, Any], *, generated_at: str) -> bytes:
             chart.set_legend({"none": True})
             chart.set_size({"width": 640, "height": 300})
             sheet.insert_chart(2 + k * 16, columns + 1, chart)
+    apply_to_xlsx(book, watermark)
     book.close()
     return buffer.getvalue()

@@ -306,7 +306,7 @@ def incident_step(request: HttpRequest, number: str, step: str) -> HttpResponse:
 def incident_report_download(request: HttpRequest, number: str) -> HttpResponse:
     incident = incidents.get_incident(number)
     try:
-        data = incident_report.incident_report_pdf(incident)
+        data = incident_report.incident_report_pdf(incident, actor=request.user)
     except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
         return redirect("ops:incident", number=number)

@@ -221,7 +221,7 @@ def visit_export(request: HttpRequest) -> HttpResponse:
     if end < start:
         raise InvalidInput("截止日期不能早于起始日期。", field="end")
     response = HttpResponse(
-        visits.visits_xlsx(start, end),
+        visits.visits_xlsx(start, end, actor=request.user),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = (
