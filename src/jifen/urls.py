@@ -7,6 +7,8 @@ from jifen.ops.views.monitoring import metrics_view
 
 urlpatterns = [
     path("", include("jifen.web.urls")),
+    # Personal data: the applicant's download and corrections, the bureau's queue (PIPL).
+    path("", include("jifen.privacy.urls")),
     path("accounts/", include("jifen.accounts.urls")),
     path("my/", include("jifen.applications.urls")),
     path("staff/rounds/", include("jifen.rounds.urls_setup")),

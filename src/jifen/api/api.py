@@ -28,6 +28,7 @@ from . import (
     evidence,
     links,
     messages,
+    privacy,
     publication,
     review_compare,
     review_queue,
@@ -267,6 +268,7 @@ api.add_router("", rounds_scoring.router)
 api.add_router("", stats_adhoc.router)
 api.add_router("", publication.router)
 api.add_router("", round_setup.router)
+api.add_router("", privacy.router)
 
 # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
 _fallback = Router()
