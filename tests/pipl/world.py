@@ -3,6 +3,7 @@ a finished scoring run, a published list and settlements, the round's phases mov
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -82,6 +83,7 @@ def past_round(year: int = 2020, *, ended_days_ago: int = 4 * 366, n: int = 5) -
         )
         content = pdf()
         ev.size = len(content)
+        ev.sha256 = hashlib.sha256(content).hexdigest()
         ev.file.save("proof.pdf", ContentFile(content), save=False)
         ev.save()
         ind = indicators(i)
