@@ -296,6 +296,12 @@ def test_every_write_left_its_audit_event_on_the_cli_channel():
         "ops.inspection": _days_of_previous_month() + 4 + 1,
         # Reports: the demo month's and the quarter holding it.
         "ops.report_generate": 2,
+        # Personal data (demo/privacy.py): the published list's three files at each
+        # publication, three correction requests (two answered), one run of the retention job.
+        "personal_data.export": 3 + 3,
+        "privacy.correction_request": 3,
+        "privacy.correction_answer": 2,
+        "privacy.expire_personal_data": 1,
     }
     bureau = User.objects.get(username="demo-bureau")
     assert {e.actor for e in AuditEvent.objects.filter(action="round.create")} == {bureau}

@@ -202,3 +202,24 @@ def test_bad_input_to_the_service_is_named_in_chinese() -> None:
         "wrong": "“现有信息错在何处”最多 500 个字",
         "correct": "请填写应更正为的内容",
     }
+
+
+def test_the_demo_has_an_answered_a_refused_and_a_waiting_request() -> None:
+    from jifen.demo.loader import load_demo
+    from jifen.ops.models import ScheduledRun
+
+    load_demo()
+    states = dict(
+        CorrectionRequest.objects.values_list("applicant__user__username", "state")
+    )
+    assert states == {
+        "demo-done": "accepted",
+        "demo-submitted": "refused",
+        "demo-applicant": "waiting",
+    }
+    assert User.objects.get(username="demo-done").email == "demo-done@example.com"
+    run = ScheduledRun.objects.get(job="expire_personal_data")
+    assert run.ok and "匿名化未落户申请 0 份" in run.output
+    bureau = staff_client(User.objects.get(username="demo-bureau"))
+    queue = bureau.get("/staff/corrections/").content.decode()
+    assert "手机号码" in queue and "待处理" in queue

@@ -60,6 +60,7 @@ from jifen.demo import (
     ops_reports,
 )
 from jifen.demo import otp as demo_otp
+from jifen.demo import privacy as demo_privacy
 from jifen.demo.files import demo_pdf, demo_png
 from jifen.demo.past_round import YEAR as PAST_YEAR
 from jifen.demo.past_round import load_past_round
@@ -116,10 +117,11 @@ ATTACKER_ADDRESS = "198.51.100.23"  # a documentation address (RFC 5737)
 
 
 HINTS = {
-    "demo-applicant": "试用申报流程请用此账户",
+    "demo-applicant": "试用申报流程请用此账户；个人信息下载与更正：/my/privacy/",
     "demo-employer": "可确认关联、退回或提交申报",
     "demo-pending": f"演示：从 {ATTACKER_ADDRESS} 登录失败5次，仅该地址被锁定30分钟，本人照常登录",
     "demo-security": "账户管理：含已停用账户和被锁定账户，可解锁、停用、重置",
+    "demo-bureau": "个人信息更正申请：/staff/corrections/",
 }
 
 
@@ -390,6 +392,7 @@ def _load(year: int, stdout: _Writer | None) -> None:
     _say(stdout, "  account administration: a disabled account, a locked one")
     load_verification(rnd, bureau=bureau, say=lambda text: _say(stdout, text))
     load_past_round(bureau=bureau, say=lambda text: _say(stdout, text), demo_year=rnd.year)
+    demo_privacy.load(bureau=bureau, say=lambda text: _say(stdout, text))
     _load_operations(stdout)
 
 

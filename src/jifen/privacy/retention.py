@@ -295,10 +295,7 @@ def _count_persons_dry(new_app_ids: list[int], ends: dict[int, datetime]) -> int
 
 def retention_job() -> str:
     """The scheduled job (``expire_personal_data``): one real run, its summary in Chinese."""
-    from jifen.audit.context import audit_context
-
-    with audit_context(channel="system"):
-        return expire_personal_data().describe()
+    return expire_personal_data().describe()
 
 
 __all__ = ["ACTION", "Summary", "expire_personal_data", "retention_job", "round_ended_at"]
