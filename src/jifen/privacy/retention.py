@@ -81,7 +81,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
-            "at": self.at.isoformat(timespec="seconds"),
+            "at": timezone.localtime(self.at).isoformat(timespec="seconds"),
             "rounds": self.rounds,
             "evidence_deleted": self.evidence_deleted,
             "evidence_bytes": self.evidence_bytes,
