@@ -21,7 +21,8 @@ class Command(BaseCommand):
     help = (
         "Create a security administrator (安全管理员) with a temporary password, printed once; "
         "its owner sets their own password and binds an authenticator at the first sign-in. "
-        "Security administrators create every other staff account on the web (/staff/accounts/), "
+        "Security administrators create every other staff account on the web "
+        "(/staff/accounts/new/), "
         "but never one of their own kind (三员分立): those are made here, on the server. "
         "Audited as account.create_staff on the cli channel. Last line: one JSON object "
         '{"username", "role", "password"}; exit status 1 when the name is taken or invalid.'
