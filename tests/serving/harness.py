@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -252,10 +253,11 @@ class WebSession:
     node on 127.0.0.1), redirects not followed, and optionally the client address a proxy would
     put in X-Forwarded-For (read when the node trusts it: AUDIT_TRUST_X_FORWARDED_FOR=1)."""
 
-    def __init__(self, *, forwarded_for: str = "") -> None:
+    def __init__(self, *, forwarded_for: str = "", tls: ssl.SSLContext | None = None) -> None:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect,
+            urllib.request.HTTPSHandler(context=tls),
         )
         self.forwarded_for = forwarded_for
 
