@@ -19,7 +19,7 @@ SETUP_STAMP  := $(VENV)/.jifen-setup-stamp
 STATIC_STAMP := $(VAR)/staticfiles/.jifen-collected-stamp
 STATIC_SRC   := $(shell find src/jifen -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: help setup run serve load-deps migrate static demo test lint clean browser-deps ops-deps backup-deps
+.PHONY: help setup run serve load-deps migrate static demo test lint clean browser-deps ops-deps backup-deps deploy-deps
 
 help:
 	@echo "make run    set up, migrate, collect static files, serve on http://$(HOST):$(PORT)/"
@@ -134,7 +134,22 @@ backup-deps:
 	apt_install() { apt-get install -y -q --no-install-recommends pgbackrest; }; \
 	apt_install || { apt-get update -q && apt_install; }
 
-test: setup browser-deps ops-deps backup-deps
+# nginx (Debian package) checks deploy/nginx/jifen.conf in the tests (`nginx -t`); it is only
+# checked, never left running. Never fails: without root or apt that test is skipped.
+deploy-deps:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "deploy-deps: nginx is missing (apt-get install nginx as root); its test is skipped." >&2; \
+	    exit 0; \
+	fi; \
+	echo "deploy-deps: installing nginx"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt_install() { apt-get install -y -q --no-install-recommends nginx; }; \
+	{ apt_install || { apt-get update -q && apt_install; }; } \
+	    || echo "deploy-deps: could not install nginx; its test is skipped." >&2; \
+	if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx 2>/dev/null || true; fi
+
+test: setup browser-deps ops-deps backup-deps deploy-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -50,6 +50,8 @@ export AUDIT_CHECKPOINT_DIR=${AUDIT_CHECKPOINT_DIR:-$SERVE_VAR/audit-checkpoints
 METRICS_DIR=${PROMETHEUS_MULTIPROC_DIR:-$SERVE_VAR/prometheus-$PORT}
 unset PROMETHEUS_MULTIPROC_DIR
 export GUNICORN_BIND="$HOST:$PORT"
+# Each server's own control socket (gunicornc), never the per-user default two nodes would share.
+export GUNICORN_CONTROL_SOCKET=${GUNICORN_CONTROL_SOCKET:-$SERVE_VAR/gunicorn-$PORT.ctl}
 
 if [ "${SERVE_MIGRATE:-1}" != 0 ]; then
     # The database itself, when it is not there yet (PostgreSQL only).

@@ -37,6 +37,13 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = "jifen"
 
+# gunicorn's control socket (gunicornc) defaults to one path per user (~/.gunicorn/gunicorn.ctl),
+# which several servers on one machine would take from each other: each gets its own path
+# (serve.sh puts it under SERVE_VAR), and none at all unless one is named.
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
 # The proxy in front (nginx, docs/deploy.md) sets X-Forwarded-*; trust it only from here.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 

@@ -10,14 +10,19 @@ starts in seconds rather than migrating again.
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import os
+import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +228,79 @@ def migrated_template(database_url: str, name: str, var_dir: Path) -> str:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
         )
     return url
+
+
+# --- a browser over plain HTTP, and two-node systems (the scale-out test) -------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: str
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class WebSession:
+    """One browser: its cookies (which do not depend on the port, so one session reaches every
+    node on 127.0.0.1), redirects not followed, and optionally the client address a proxy would
+    put in X-Forwarded-For (read when the node trusts it: AUDIT_TRUST_X_FORWARDED_FOR=1)."""
+
+    def __init__(self, *, forwarded_for: str = "", tls: ssl.SSLContext | None = None) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect,
+            urllib.request.HTTPSHandler(context=tls),
+        )
+        self.forwarded_for = forwarded_for
+
+    def request(
+        self, method: str, url: str, *, form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+    ) -> Reply:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        if self.forwarded_for:
+            request.add_header("X-Forwarded-For", self.forwarded_for)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                return Reply(response.status, response.headers,
+                             response.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.headers, error.read().decode("utf-8", "replace"))
+
+    def get(self, url: str, **kwargs: Any) -> Reply:
+        return self.request("GET", url, **kwargs)
+
+    def submit(self, url: str, fields: Mapping[str, str], *, page_url: str = "") -> Reply:
+        """POST a form as a browser does: its CSRF token taken from the form's page
+        (``page_url``, by default the same URL) first."""
+        page = self.get(page_url or url)
+        token = CSRF_INPUT.search(page.body)
+        assert token, f"no CSRF token on {page_url or url} ({page.status})"
+        return self.request(
+            "POST", url, form={"csrfmiddlewaretoken": token.group(1), **fields},
+            headers={"Referer": page_url or url},
+        )
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+
+def database_connections(database_url: str, name: str) -> int:
+    """How many server processes are connected to database ``name`` now (pg_stat_activity)."""
+    with admin_connection(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = "
+            "'client backend'", [name],
+        ).fetchone()
+    return int(row[0]) if row else 0
