@@ -210,3 +210,17 @@ def test_an_incident_report_is_watermarked_on_every_page_and_logged() -> None:
     event = _exports()[-1]
     assert (event.after["what"], event.after["format"]) == ("ops.incident_report", "pdf")
     assert event.target_id == str(incident.pk) and event.actor_id == operator.pk
+
+
+def test_a_whatif_export_is_watermarked_and_logged() -> None:
+    from jifen.stats import exports as stats_exports
+    from jifen.stats.whatif import Scenario, compute_whatif
+    from tests.stats.adhoc_world import build
+
+    boss = make_staff(Role.BUREAU_ADMIN, username="bureau-qian")
+    build(12)
+    outcome = compute_whatif(actor=boss, year=2026, scenario=Scenario(quota=4))
+    _check_xlsx(stats_exports.whatif_file(actor=boss, outcome=outcome), "工作人员（bureau-qian）")
+    event = _exports()[-1]
+    assert (event.after["what"], event.after["rows"]) == ("stats.whatif", 12)
+    assert event.target_type == "rounds.round"
