@@ -223,3 +223,11 @@ def test_the_demo_has_an_answered_a_refused_and_a_waiting_request() -> None:
     bureau = staff_client(User.objects.get(username="demo-bureau"))
     queue = bureau.get("/staff/corrections/").content.decode()
     assert "手机号码" in queue and "待处理" in queue
+
+
+def test_an_unknown_item_is_named_in_chinese_on_the_page() -> None:
+    page = _client(make_applicant()).post(
+        "/my/privacy/", {"field": "shoe_size", "wrong": "x", "correct": "y"}
+    )
+    assert page.status_code == 422
+    assert "请选择要更正的项目" in page.content.decode()

@@ -177,3 +177,50 @@ def test_every_spreadsheet_or_pdf_builder_uses_the_watermark() -> None:
         if builds and "watermark" not in text:
             missing.append(rel)
     assert missing == []
+
+
+def test_operations_reports_carry_the_watermark() -> None:
+    from jifen.ops.reports.period import parse
+    from jifen.ops.reports.services import generate_report
+
+    operator = make_staff(Role.OPERATOR, username="ops-sun")
+    quarter = parse("quarter", "2026Q3")
+    made = generate_report(period=quarter, fmt="xlsx", actor=operator, via="console")
+    _check_xlsx(made.content, "工作人员（ops-sun）")
+    made = generate_report(period=quarter, fmt="pdf", actor=None, via="schedule")
+    pages = page_texts(made.content)
+    assert pages and all("导出人：系统（定时任务）" in text for text in pages)
+
+
+def test_an_incident_report_is_watermarked_on_every_page_and_logged() -> None:
+    from jifen.ops import incidents
+
+    operator = make_staff(Role.OPERATOR, username="ops-zhou")
+    incident = incidents.register_incident(
+        actor=operator, title="短信延迟", symptom="验证码短信延迟。", channel="remote"
+    )
+    incidents.respond(actor=operator, incident_id=incident.pk)
+    incidents.record_analysis(actor=operator, incident_id=incident.pk, analysis="网关拥塞。")
+    incidents.record_actions(actor=operator, incident_id=incident.pk, actions="切换通道。")
+    incidents.resolve(actor=operator, incident_id=incident.pk)
+    incidents.close(actor=operator, incident_id=incident.pk)
+    data = staff_client(operator).get(f"/ops/incidents/{incident.number}/report.pdf").content
+    pages = page_texts(data)
+    assert pages and all("导出人：工作人员（ops-zhou）" in text for text in pages)
+    event = _exports()[-1]
+    assert (event.after["what"], event.after["format"]) == ("ops.incident_report", "pdf")
+    assert event.target_id == str(incident.pk) and event.actor_id == operator.pk
+
+
+def test_a_whatif_export_is_watermarked_and_logged() -> None:
+    from jifen.stats import exports as stats_exports
+    from jifen.stats.whatif import Scenario, compute_whatif
+    from tests.stats.adhoc_world import build
+
+    boss = make_staff(Role.BUREAU_ADMIN, username="bureau-qian")
+    build(12)
+    outcome = compute_whatif(actor=boss, year=2026, scenario=Scenario(quota=4))
+    _check_xlsx(stats_exports.whatif_file(actor=boss, outcome=outcome), "工作人员（bureau-qian）")
+    event = _exports()[-1]
+    assert (event.after["what"], event.after["rows"]) == ("stats.whatif", 12)
+    assert event.target_type == "rounds.round"

@@ -14,6 +14,7 @@ class CorrectionForm(forms.Form):
         label="更正项目",
         choices=[("", "请选择"), *CorrectionField.choices],
         required=False,
+        error_messages={"invalid_choice": "请选择要更正的项目"},
     )
     wrong = forms.CharField(
         label="现有信息错在何处",
