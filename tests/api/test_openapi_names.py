@@ -1,4 +1,6 @@
-"""The OpenAPI document names each body and answer schema once: two schema classes of one
+"""Every operation of the OpenAPI document has its caller in tests/api/operation_roles.py
+(so the schemathesis tests call it: a new endpoint without one fails here), and the
+document names each body and answer schema once: two schema classes of one
 name would share one entry, and the document would describe one operation with the other's
 shape (as it did for the review item's differences, the dispute answer, the scoring results
 and the reviewer's view of the applicant)."""
@@ -13,6 +15,16 @@ from collections import Counter
 from ninja import Schema
 
 import jifen.api
+from jifen.api.api import api
+from tests.api.operation_roles import OPERATION_ROLES
+
+
+def test_every_operation_has_a_caller() -> None:
+    document = api.get_openapi_schema(path_prefix="/api/")
+    operations = {
+        op["operationId"] for methods in document["paths"].values() for op in methods.values()
+    }
+    assert operations == set(OPERATION_ROLES)
 
 
 def test_schema_class_names_are_unique_across_the_api() -> None:

@@ -31,7 +31,7 @@ from tests.api.conftest import PDF_BYTES, token_for
 from tests.api.operation_roles import OPERATION_ROLES, STAFF_CALLERS
 from tests.factories import fill_declaration, linked_pair, make_applicant, make_round
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sweep]
 
 # (generation mode, examples, with the ids of real records?) per operation, for the caller the
 # operation is meant for; the other role gets the first plan only (it is refused early).

@@ -50,7 +50,7 @@ from tests.security.hostile import (
     encodable,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 DOCUMENT = None
 _n = itertools.count(5000)

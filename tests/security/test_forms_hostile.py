@@ -20,7 +20,7 @@ from tests.factories import make_staff
 from tests.security.forms_registry import project_forms
 from tests.security.hostile import BAD_DATES, HOSTILE_TEXT, encodable, markers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 # The forms there are: a new form fails here until it is listed (and so tried below).
 EXPECTED_FORMS = {

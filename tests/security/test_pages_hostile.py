@@ -51,7 +51,7 @@ from tests.security.hostile import (
     markers,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sweep]
 
 _n = itertools.count(1000)
 # Values that nothing may store, whatever the field.
