@@ -233,7 +233,8 @@ def test_check_deploy_is_clean_with_production_settings(repo_root: Path) -> None
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
+    assert "System check identified no issues (0 silenced)" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
 
 
 def test_production_leaves_the_demo_out(monkeypatch: pytest.MonkeyPatch, repo_root: Path) -> None:

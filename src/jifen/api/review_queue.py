@@ -81,12 +81,12 @@ class QueueOut(Schema):
     items: list[QueueItemOut]
 
 
-class ApplicantOut(Schema):
+class ItemApplicantOut(Schema):
     name: str
     id_number_masked: str
 
 
-class DifferencesOut(Schema):
+class ItemDifferencesOut(Schema):
     only_declared: list[str]
     only_recorded: list[str]
 
@@ -116,7 +116,7 @@ class EvidenceFileOut(Schema):
 
 class ItemDetailOut(Schema):
     item: QueueItemOut
-    applicant: ApplicantOut
+    applicant: ItemApplicantOut
     section: str
     columns: list[str] = Field(
         ..., description="更正时每行记录的列（居住证、刑事犯罪记录为空：取值为是/否）"
@@ -125,7 +125,7 @@ class ItemDetailOut(Schema):
     declared_lines: list[str]
     recorded: Any = Field(..., description="部门记录（最近一次数据比对；null：尚未比对）")
     recorded_lines: list[str]
-    differences: DifferencesOut
+    differences: ItemDifferencesOut
     verified: Any = Field(..., description="当前核验结果（最近一次决定的核验值；null：尚未决定）")
     verified_lines: list[str] | None
     history: list[HistoryOut] = Field(..., description="核验记录，最新的在前")

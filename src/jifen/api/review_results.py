@@ -179,7 +179,7 @@ class OnsiteRecordIn(Schema):
     consistent: bool = Field(..., description="原件与申报内容是否一致")
 
 
-class AnswerIn(Schema):
+class DisputeAnswerIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["upheld", "changed"] = Field(..., description="upheld 维持 / changed 变更")
@@ -436,7 +436,7 @@ def dispute_onsite_record(request: HttpRequest, dispute_id: DisputeId,
         "（核验记录“更正”，来源为复查或现场核验）。答复后重新计算初核结果，并以站内消息通知申请人。"
     ),
 )
-def dispute_answer(request: HttpRequest, dispute_id: DisputeId, payload: AnswerIn) -> Any:
+def dispute_answer(request: HttpRequest, dispute_id: DisputeId, payload: DisputeAnswerIn) -> Any:
     recheck.dispute_answer(actor=request.auth, dispute_id=dispute_id, outcome=payload.outcome,
                            reason=payload.reason, value=payload.value)
     return _reload(request, dispute_id)

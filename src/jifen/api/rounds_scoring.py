@@ -55,7 +55,7 @@ class RunOut(Schema):
     )
 
 
-class ResultOut(Schema):
+class ScoringResultOut(Schema):
     application_no: str
     position: int
     status: str
@@ -73,7 +73,7 @@ class ResultsOut(Schema):
     line: float | None
     admitted: int | None
     count: int
-    items: list[ResultOut]
+    items: list[ScoringResultOut]
 
 
 @router.post(

@@ -7,6 +7,10 @@ from django import forms
 
 from .errors import ServiceError
 
+# The longest free text a page takes (a description, an answer): every text field is bounded,
+# so that a megabyte pasted or posted into one is refused rather than stored.
+TEXT_MAX = 10_000
+
 
 def apply_service_error(form: forms.Form, exc: ServiceError) -> None:
     placed = False

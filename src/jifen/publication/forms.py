@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from jifen.core.forms import TEXT_MAX
 from jifen.review.kinds import KIND_NAMES
 
 from .models import SettlementState
@@ -74,6 +75,7 @@ class CorrectionForm(forms.Form):
     kind = forms.ChoiceField(label="更正的核验事项", choices=list(KIND_NAMES.items()))
     value = forms.CharField(
         label="更正后的核验值",
+        max_length=TEXT_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="与部门审核员更正时相同：“有/无”，或各行记录的 JSON，"

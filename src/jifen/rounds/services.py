@@ -126,11 +126,18 @@ def clean_verification_days(value: Any) -> tuple[dict[str, int], list[FieldError
     return clean, errors
 
 
+# Far above any year's quota (6,000 in 2020), and what the database column holds with room:
+# a bigger number is a typing error, not a quota (and would overflow the column).
+QUOTA_MAX = 1_000_000
+
+
 def _quota_errors(quota: Any) -> list[FieldError]:
     if isinstance(quota, bool) or not isinstance(quota, int):
         return [FieldError("quota", "落户指标数应为整数")]
     if quota <= 0:
         return [FieldError("quota", "落户指标数必须为正数")]
+    if quota > QUOTA_MAX:
+        return [FieldError("quota", f"落户指标数不能超过 {QUOTA_MAX}")]
     return []
 
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from jifen.core.errors import SHOWN_ON_PAGE
-from jifen.core.forms import apply_service_error
+from jifen.core.forms import TEXT_MAX, apply_service_error
 from jifen.ops import cmdb
 from jifen.ops.access import ops_page, ops_read
 from jifen.ops.models import ConfigChange, ConfigItem
@@ -30,7 +30,10 @@ class ItemForm(forms.Form):
     )
     version = forms.CharField(label="版本", max_length=100, required=False)
     host = forms.CharField(label="所在服务器", max_length=100, required=False)
-    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="说明", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     reason = forms.CharField(
         label="变更原因", max_length=500, error_messages={"required": "请填写变更原因。"}
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from jifen.core.errors import SHOWN_ON_PAGE, ServiceError
-from jifen.core.forms import apply_service_error
+from jifen.core.forms import TEXT_MAX, apply_service_error
 from jifen.core.roles import Role
 from jifen.ops import complaints
 from jifen.ops.access import ops_page, ops_read
@@ -41,13 +41,15 @@ class ComplaintForm(forms.Form):
     contact = forms.CharField(label="联系方式", required=False, max_length=100)
     subject = forms.CharField(label="事由", required=False, max_length=200)
     content = forms.CharField(
-        label="投诉内容", required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label="投诉内容", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label="答复内容", required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label="答复内容", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from jifen.core.errors import SHOWN_ON_PAGE, ServiceError
-from jifen.core.forms import apply_service_error
+from jifen.core.forms import TEXT_MAX, apply_service_error
 from jifen.core.roles import Role
 from jifen.ops import incident_report, incidents, parameters
 from jifen.ops.access import ops_page, ops_read
@@ -44,7 +44,8 @@ class IncidentForm(forms.Form):
         error_messages={"invalid": "请填写正确的日期时间（如 2026-05-01 09:00）"},
     )
     symptom = forms.CharField(
-        label="故障现象", required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="故障现象", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
@@ -68,13 +69,15 @@ class RespondForm(forms.Form):
 
 class AnalysisForm(forms.Form):
     analysis = forms.CharField(
-        label="故障分析", required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="故障分析", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
 class ActionsForm(forms.Form):
     actions = forms.CharField(
-        label="处理措施", required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="处理措施", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from jifen.accounts.models import User
 from jifen.core.errors import SHOWN_ON_PAGE, InvalidInput
-from jifen.core.forms import apply_service_error
+from jifen.core.forms import TEXT_MAX, apply_service_error
 from jifen.core.roles import Role
 from jifen.ops import visits
 from jifen.ops.access import ops_page, ops_read
@@ -45,11 +45,13 @@ class VisitForm(forms.Form):
     )
     problem = forms.CharField(
         label="问题描述",
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "请填写问题描述。"},
     )
     solution = forms.CharField(
-        label="解决方法（已解决时填写）", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="解决方法（已解决时填写）", required=False, max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -62,6 +64,7 @@ class VisitForm(forms.Form):
 class SolveForm(forms.Form):
     solution = forms.CharField(
         label="解决方法",
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "请填写解决方法。"},
     )
