@@ -304,3 +304,24 @@ def database_connections(database_url: str, name: str) -> int:
             "'client backend'", [name],
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+def start_manage(node: ServedSystem, *args: str) -> subprocess.Popen[bytes]:
+    """``manage.py`` with ``node``'s settings, database, cache and secrets as a background
+    process (e.g. a task worker started when the test wants it); its output goes to the node's
+    log folder. The caller stops it (``terminate()``)."""
+    env = dict(node.env)
+    env.update(_secrets(node.var_dir))
+    env.update(
+        DJANGO_SETTINGS_MODULE="jifen.settings.serve",
+        DATABASE_URL=node.database_url,
+        REDIS_URL=node.env["SERVE_REDIS_URL"],
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        JIFEN_VAR_DIR=str(node.var_dir),
+        AUDIT_CHECKPOINT_DIR=str(node.var_dir / "audit-checkpoints"),
+    )
+    log = (node.var_dir / f"manage-{node.port}-{args[0]}.out").open("ab")
+    return subprocess.Popen(
+        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )

@@ -1,7 +1,9 @@
 """Scale-out without a home-made piece: two application nodes (``deploy/serve.sh``, gunicorn
 with its workers) on different ports share ONE PostgreSQL database and ONE Redis database, with
 one task worker. What a person starts on node A holds on node B — their session, a lock-out, an
-address throttle — and a scoring run started on A is followed to its end on B.
+address throttle — and a scoring run started on A is followed to its end on B. (The task worker
+is started once the run is queued, so that B is seen to find the run waiting, then working,
+then done; the round is small and scores in a second or two.)
 
 A load balancer would send each request of one browser to either node; here the test chooses
 the node per request. Every request carries a client address in X-Forwarded-For (the nodes
@@ -27,6 +29,7 @@ from tests.serving.harness import (
     WebSession,
     clone_database,
     drop_database,
+    start_manage,
 )
 
 DATABASE = "jifen_scaleout_two_nodes"
@@ -56,7 +59,7 @@ def nodes(pg_url: str, serve_template: str, serve_var: Path) -> Iterator[TwoNode
         "redis_url": REDIS_URL,
         "extra_env": {"AUDIT_TRUST_X_FORWARDED_FOR": "1"},
     }
-    a = ServedSystem(worker=True, **common)  # node A also runs the one task worker
+    a = ServedSystem(**common)
     b = ServedSystem(**common)
     built = a.manage(
         "shell", "-c",
@@ -169,23 +172,33 @@ def test_a_scoring_run_started_on_a_is_followed_on_b(nodes: TwoNodes) -> None:
     shown = browser.get(page)
     assert "积分评定批次已开始" in shown.body
 
-    # B knows the run (the API, with the same session) and follows it to its end.
+    # B knows the run (the API, with the same session): queued for the task worker.
     runs = browser.get(f"{nodes.b.url}/api/rounds/{year}/scoring/runs")
     assert runs.status == 200, runs.body
     run = json.loads(runs.body)[0]
-    assert run["state"] in ("queued", "running", "done")
-    seen: list[tuple[str, int]] = []
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        reply = browser.get(f"{nodes.b.url}/rounds/{year}/scoring/runs/{run['run']}/status/")
-        assert reply.status == 200, reply.body
-        status = json.loads(reply.body)
-        seen.append((status["state"], status["percent"]))
-        if status["finished"]:
-            break
-        time.sleep(0.2)
-    assert seen[-1][0] == "done", seen
-    assert seen[0][0] in ("queued", "running"), "B saw the run before it finished"
+    assert (run["state"], run["state_name"]) == ("queued", "排队中")
+    # A second start, on B, is refused while the run is under way.
+    second = browser.submit(f"{nodes.b.url}/rounds/{year}/scoring/", {"action": "start"})
+    assert second.status == 409
+    assert f"{year}年度已有一个积分评定批次（第 {run['run']} 号）排队中" in second.body
+
+    # The task worker takes it; B follows it to its end.
+    worker = start_manage(nodes.a, "db_worker", "--no-reload")
+    try:
+        seen: list[tuple[str, int]] = []
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            reply = browser.get(f"{nodes.b.url}/rounds/{year}/scoring/runs/{run['run']}/status/")
+            assert reply.status == 200, reply.body
+            status = json.loads(reply.body)
+            seen.append((status["state"], status["percent"]))
+            if status["finished"]:
+                break
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert seen[-1] == ("done", 100), seen
     percents = [percent for state, percent in seen if state != "queued"]
     assert percents == sorted(percents), "progress only moves forward"
     outcome = status["outcome"]
