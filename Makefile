@@ -19,7 +19,7 @@ SETUP_STAMP  := $(VENV)/.jifen-setup-stamp
 STATIC_STAMP := $(VAR)/staticfiles/.jifen-collected-stamp
 STATIC_SRC   := $(shell find src/jifen -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: help setup run serve load-deps migrate static demo test lint clean browser-deps ops-deps backup-deps deploy-deps
+.PHONY: help setup run serve load-deps migrate static demo test test-deps lint clean browser-deps ops-deps backup-deps deploy-deps
 
 help:
 	@echo "make run    set up, migrate, collect static files, serve on http://$(HOST):$(PORT)/"
@@ -149,7 +149,10 @@ deploy-deps:
 	    || echo "deploy-deps: could not install nginx; its test is skipped." >&2; \
 	if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx 2>/dev/null || true; fi
 
-test: setup browser-deps ops-deps backup-deps deploy-deps
+# What the tests need beyond .venv (system packages; quick no-ops when present).
+test-deps: setup browser-deps ops-deps backup-deps deploy-deps
+
+test: test-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
