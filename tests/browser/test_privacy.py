@@ -61,12 +61,12 @@ def test_download_and_correction_from_request_to_answer(
     login_as(staff, bureau)
     staff.goto(live_server.url + "/staff/corrections/")
     expect(staff.locator("#correction-queue")).to_contain_text("欧阳晓梅")
+    screenshot(staff, "privacy-bureau-queue")
     staff.get_by_role("link", name="处理", exact=True).click()
     staff.get_by_label("同意更正").check()
     staff.get_by_label("处理意见").fill("已核实")
     staff.get_by_role("button", name="提交答复").click()
     expect(staff.locator(".alert").first).to_contain_text("已答复该更正申请")
-    screenshot(staff, "privacy-bureau-queue")
 
     page.reload()
     expect(page.locator("#my-corrections")).to_contain_text("已更正")

@@ -135,6 +135,11 @@ ACTION_LABELS: dict[str, str] = {
     "access.refused": "拒绝访问",
     "access.refused_summary": "拒绝访问（汇总）",
     "audit.checkpoint": "审计检查点",
+    # personal data's life cycle (jifen.privacy, jifen.audit.exports)
+    "personal_data.export": "导出个人信息",
+    "privacy.expire_personal_data": "个人信息到期删除与匿名化",
+    "privacy.correction_request": "申请更正个人信息",
+    "privacy.correction_answer": "答复个人信息更正申请",
 }
 
 VIEW_SUFFIX = ".view"
