@@ -560,6 +560,17 @@ def _finish_unsuccessful(run: ScoringRun, state: str, error: str) -> None:
     run.error = error
 
 
+def abandon_run(run_id: int, *, reason: str) -> None:
+    """The task worker carrying ``run_id`` died (jifen.ops.task_workers): the run is marked
+    failed, its rows deleted and the round's results left as they were. A worker that is in
+    fact alive finds ``stop_requested`` and never switches the round to its rows."""
+    run = ScoringRun.objects.filter(pk=run_id, state__in=ACTIVE_STATES).first()
+    if run is None:
+        return
+    ScoringRun.objects.filter(pk=run_id).update(stop_requested=True)
+    _finish_unsuccessful(run, RunState.FAILED, f"积分评定未完成：{reason}。本年度原有结果未改变")
+
+
 # ---- reads for the progress page and the API ---------------------------------------------
 
 

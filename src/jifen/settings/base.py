@@ -437,3 +437,9 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env_bool("JIFEN_TRUST_REQUEST_ID", 
 # --- metrics (django-prometheus; /metrics is for this machine and operators only) -------------
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- faults (docs/faults.md) ----------------------------------------------------------------
+# Task workers (manage.py task_worker) write a heartbeat this often; a RUNNING job whose worker
+# was not heard of for TASK_WORKER_STALE_SECONDS is marked failed (jifen.ops.task_workers).
+TASK_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("TASK_WORKER_HEARTBEAT_SECONDS", "10"))
+TASK_WORKER_STALE_SECONDS = float(os.environ.get("TASK_WORKER_STALE_SECONDS", "60"))
