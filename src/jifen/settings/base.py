@@ -61,6 +61,14 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
                 conn_health_checks=True,
             )
         )
+        check_ms = int(environ.get("DATABASE_CLIENT_CHECK_MS", "2000") or 0)
+        if check_ms and config["ENGINE"] == "django.db.backends.postgresql":
+            # PostgreSQL cancels the statement of a client that died (a worker killed while
+            # its statement waited on a lock) instead of letting it run on and commit on its
+            # own after the job was marked failed. PostgreSQL 14 or later.
+            config.setdefault("OPTIONS", {})["options"] = (
+                f"-c client_connection_check_interval={check_ms}"
+            )
         if pool_size and config["ENGINE"] == "django.db.backends.postgresql":
             # psycopg's connection pool, per process (Django >= 5.1): a request borrows a
             # connection and gives it back at its end, and a connection the server dropped
