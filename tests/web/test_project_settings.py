@@ -264,3 +264,14 @@ def test_the_cache_is_shared_between_processes() -> None:
     redis = cache_config({"REDIS_URL": "redis://127.0.0.1:6379/3"})
     assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"
+
+
+def test_postgresql_connections_check_their_client(tmp_path: Path) -> None:
+    # A killed worker's statement is cancelled by the server (tests/serving/
+    # test_faults_worker_death.py), not left to commit on its own.
+    url = {"DATABASE_URL": "postgres://postgres@127.0.0.1/jifen"}
+    config = database_config(url, tmp_path)
+    assert config["OPTIONS"]["options"] == "-c client_connection_check_interval=2000"
+    assert "options" not in database_config(
+        {**url, "DATABASE_CLIENT_CHECK_MS": "0"}, tmp_path
+    ).get("OPTIONS", {})
