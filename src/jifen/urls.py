@@ -24,3 +24,4 @@ urlpatterns = [
 
 # Unexpected failures: the Chinese page or the API's JSON error, 503 while the database is away.
 handler500 = "jifen.web.errors.server_error"
+handler400 = "jifen.web.errors.bad_request"

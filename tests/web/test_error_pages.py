@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import OperationalError
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.db import DatabaseError, IntegrityError, OperationalError
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from jifen.web.errors import server_error
+from jifen.web.errors import bad_request, server_error
 
 
 def _answer(path: str, error: Exception) -> HttpResponse:
@@ -62,3 +64,34 @@ def test_django_answers_an_unhandled_error_with_it(monkeypatch: pytest.MonkeyPat
     assert response.status_code == 503
     assert "系统暂时无法访问" in response.content.decode()
     assert "closed the connection" not in response.content.decode()
+
+
+def test_a_programming_error_of_the_database_is_not_an_outage() -> None:
+    assert _answer("/my/", IntegrityError("duplicate key")).status_code == 500
+
+
+def _interrupted(cause: Exception) -> SessionInterrupted:
+    """What SessionMiddleware raises when the session's save fails (its chain as Django's)."""
+    try:
+        try:
+            try:
+                raise cause
+            except DatabaseError:
+                raise UpdateError from None
+        except UpdateError:
+            raise SessionInterrupted("The request's session was deleted") from None
+    except SessionInterrupted as exc:
+        return exc
+
+
+def test_a_session_lost_with_the_database_is_503_not_400() -> None:
+    request = RequestFactory().get("/my/")
+    # from None hides the cause from tracebacks but keeps __context__ (what Django does too).
+    lost = bad_request(request, _interrupted(OperationalError("server closed the connection")))
+    assert lost.status_code == 503
+    assert "系统暂时无法访问数据库" in lost.content.decode()
+    # Deleted by a logout in another tab: a plain bad request, in Chinese.
+    deleted = DatabaseError("Forced update did not affect any rows.")
+    gone = bad_request(request, _interrupted(deleted))
+    assert gone.status_code == 400
+    assert "请求无效或登录状态已失效，请刷新页面或重新登录后再试。" in gone.content.decode()
