@@ -2,7 +2,7 @@
 and ranked; the results replace the round's previous ones atomically.
 
 - :func:`start_run` (the bureau, in the scoring phase): a queued run and a django-tasks task
-  (``jifen.rounds.tasks.score_round_task``) that a ``manage.py db_worker`` carries out;
+  (``jifen.rounds.tasks.score_round_task``) that a ``manage.py task_worker`` carries out;
 - :func:`execute_run`: the work itself (the task, and ``manage.py score_round`` inline);
 - :func:`request_stop`: asks a queued or running run to stop (it stops between chunks).
 

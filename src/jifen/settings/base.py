@@ -153,7 +153,7 @@ LOCAL_APPS = [
 ]
 AUTH_USER_MODEL = "accounts.User"
 
-# Background jobs: rows in the database, run by `manage.py db_worker` (make run starts one).
+# Background jobs: rows in the database, run by `manage.py task_worker` (make run starts one).
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
