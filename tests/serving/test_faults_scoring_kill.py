@@ -5,7 +5,7 @@ deleted — and a new run then completes with the same outcome.
 
 The round: ``jifen synth`` applicants imported by ``import_applications`` and made verified by
 the round benchmark's fixture (bench/round_bench.py, stage "verify"), enough of them for a run
-to take a few seconds (12,000: about 5 s for a run here)."""
+to last a while (12,000: a second or two on a quiet machine, several under load)."""
 
 from __future__ import annotations
 

@@ -275,3 +275,18 @@ def test_postgresql_connections_check_their_client(tmp_path: Path) -> None:
     assert "options" not in database_config(
         {**url, "DATABASE_CLIENT_CHECK_MS": "0"}, tmp_path
     ).get("OPTIONS", {})
+
+
+def test_the_pool_retries_a_lost_server_every_second(tmp_path: Path) -> None:
+    from psycopg_pool.base import AttemptWithBackoff
+
+    database_config(
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1/jifen", "DATABASE_POOL_MAX_SIZE": "4"},
+        tmp_path,
+    )
+    attempt = AttemptWithBackoff(timeout=300)
+    delays = []
+    for now in (0.0, 1.0, 2.0, 3.0):
+        attempt.update_delay(now)
+        delays.append(attempt.delay)
+    assert max(delays) < 1.2  # not 1, 2, 4, 8

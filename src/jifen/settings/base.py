@@ -70,6 +70,7 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
                 f"-c client_connection_check_interval={check_ms}"
             )
         if pool_size and config["ENGINE"] == "django.db.backends.postgresql":
+            _steady_pool_reconnects()
             # psycopg's connection pool, per process (Django >= 5.1): a request borrows a
             # connection and gives it back at its end, and a connection the server dropped
             # (PostgreSQL restarted) is checked and replaced before it is handed out.
@@ -90,6 +91,17 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
     }
+
+
+def _steady_pool_reconnects() -> None:
+    """While PostgreSQL is away, psycopg's pool retries a connection after 1, 2, 4, 8 … s; after
+    an outage of a few seconds its next try could be 8 s off, and requests made after the server
+    was back waited for it and failed (tests/serving/test_faults_postgres_restart.py). A try
+    every second instead (one connection attempt a second per process while the server is away;
+    psycopg_pool has no parameter for it, hence its class constant)."""
+    from psycopg_pool.base import AttemptWithBackoff
+
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 
 def cache_config(environ: Mapping[str, str]) -> dict[str, Any]:
