@@ -67,10 +67,10 @@ demo: migrate
 run: migrate static demo
 	@echo
 	@echo "  北京市积分落户管理信息系统: http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
-	@echo "  task worker (manage.py db_worker): log in $(VAR)/db_worker.log"
+	@echo "  task worker (manage.py task_worker): log in $(VAR)/db_worker.log"
 	@echo "  scheduler (manage.py run_scheduler): log in $(VAR)/scheduler.log"
 	@echo
-	@$(MANAGE) db_worker --no-reload > $(VAR)/db_worker.log 2>&1 & worker=$$!; \
+	@$(MANAGE) task_worker > $(VAR)/db_worker.log 2>&1 & worker=$$!; \
 	$(MANAGE) run_scheduler > $(VAR)/scheduler.log 2>&1 & scheduler=$$!; \
 	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)

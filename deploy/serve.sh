@@ -86,7 +86,7 @@ trap cleanup EXIT INT TERM
 
 mkdir -p "$SERVE_VAR/log"
 if [ "${SERVE_WORKER:-1}" != 0 ]; then
-    "$BIN/python" manage.py db_worker --no-reload >> "$SERVE_VAR/log/db_worker.out" 2>&1 &
+    "$BIN/python" manage.py task_worker >> "$SERVE_VAR/log/db_worker.out" 2>&1 &
     pids+=($!)
 fi
 if [ "${SERVE_SCHEDULER:-1}" != 0 ]; then

@@ -23,3 +23,7 @@ urlpatterns = [
     # Prometheus metrics: this machine or an operator only (jifen.ops.views.monitoring).
     path("metrics", metrics_view, name="metrics"),
 ]
+
+# Unexpected failures: the Chinese page or the API's JSON error, 503 while the database is away.
+handler500 = "jifen.web.errors.server_error"
+handler400 = "jifen.web.errors.bad_request"

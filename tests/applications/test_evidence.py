@@ -395,3 +395,27 @@ def test_evidence_files_have_no_public_url() -> None:
 
     with pytest.raises(ValueError, match="no public URL"):
         PrivateFileStorage(location="/nonexistent").url("2026/1/x.pdf")
+
+
+def test_a_full_disk_refuses_the_upload_and_leaves_nothing(
+    evidence_root, applicant, app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from jifen.applications.evidence_storage import FULL_MESSAGE, StorageFull
+
+    written = filecrypt.encrypt_stream
+
+    def disk_full(chunks, out) -> None:  # part of the file written, then no space left
+        out.write(b"partial ciphertext")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(filecrypt, "encrypt_stream", disk_full)
+    with refused(StorageFull, evidence_root, field="file") as info:
+        add(applicant, app, "房产证.pdf", PDF)
+    assert (info.value.status, info.value.code, info.value.message) == (
+        503, "storage_full", FULL_MESSAGE,
+    )
+    # A real disk is exercised in tests/serving/test_faults_disk_full.py (a full tmpfs).
+    monkeypatch.setattr(filecrypt, "encrypt_stream", written)
+    assert add(applicant, app, "房产证.pdf", PDF).size == len(PDF)

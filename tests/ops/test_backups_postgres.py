@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.pg_scratch import BINDIR, ScratchCluster, scratch_missing
+
 ROOT = Path(__file__).resolve().parents[2]
-BINDIR = Path(os.environ.get("JIFEN_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 
 
 def _missing() -> str:
@@ -33,36 +31,19 @@ def _missing() -> str:
         )
     if not shutil.which("pgbackrest"):
         return "pgbackrest is not installed (make backup-deps as root installs it)"
-    if not (BINDIR / "initdb").exists():
-        return f"the PostgreSQL server programs are not in {BINDIR}"
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            return "running as root without a postgres OS user for initdb"
-    return ""
+    return scratch_missing()
 
 
 pytestmark = pytest.mark.skipif(bool(_missing()), reason=_missing() or "ready")
 
 
-def _as_pg(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+class Cluster(ScratchCluster):
+    """The scratch cluster with the system's commands run against its database ``jifen``."""
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Cluster:
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.data = base / "data"
-        self.port = _free_port()
-        self.var = base / "var"
-        self.url = f"postgres://postgres@%2F{str(base)[1:].replace('/', '%2F')}:{self.port}/jifen"
+    def __init__(self) -> None:
+        super().__init__()
+        self.var = self.base / "var"
+        self.url = self.database_url("jifen")
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.env.update(
             DJANGO_SETTINGS_MODULE="jifen.settings.base",
@@ -71,37 +52,9 @@ class Cluster:
             JIFEN_EVIDENCE_ROOT=str(self.var / "evidence"),
             FIELD_ENCRYPTION_KEY="6b" * 32,
             AUDIT_CHECKPOINT_DIR=str(self.var / "checkpoints"),
-            PGBACKREST_CONFIG=str(base / "pgbackrest.conf"),
+            PGBACKREST_CONFIG=str(self.base / "pgbackrest.conf"),
             PGBACKREST_STANZA="jifen",
             JIFEN_PG_BINDIR=str(BINDIR),
-        )
-
-    def pg(self, *args: str) -> None:
-        subprocess.run(_as_pg([*args]), check=True, capture_output=True, text=True, cwd="/")
-
-    def start(self) -> None:
-        log = self.base / "pg.log"
-        try:
-            self._start()
-        except subprocess.CalledProcessError as exc:
-            raise AssertionError(f"{exc.stderr}\n{log.read_text()[-2000:]}") from exc
-
-    def _start(self) -> None:
-        self.pg(
-            str(BINDIR / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.base / "pg.log"),
-            "-w",
-            "start",
-        )
-
-    def stop(self) -> None:
-        subprocess.run(
-            _as_pg([str(BINDIR / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-            capture_output=True,
-            cwd="/",
         )
 
     def sql(self, statement: str, *params: Any) -> list[tuple]:
@@ -110,9 +63,7 @@ class Cluster:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with psycopg.connect(
-                    host=str(self.base), port=self.port, dbname="jifen", user="postgres"
-                ) as con:
+                with self.connect("jifen") as con:
                     if con.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
                         raise psycopg.OperationalError("in recovery")
                     cur = con.execute(statement, params)
@@ -139,27 +90,9 @@ class Cluster:
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    base = Path(tempfile.mkdtemp(prefix="jifen-pgtest-"))
-    c = Cluster(base)
+    c = Cluster()
     try:
-        if os.geteuid() == 0:
-            shutil.chown(base, "postgres")
-        c.pg(
-            str(BINDIR / "initdb"),
-            "-D",
-            str(c.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        with (c.data / "postgresql.conf").open("a") as fh:
-            fh.write(
-                f"\nport = {c.port}\nunix_socket_directories = '{base}'\n"
-                "listen_addresses = ''\nfsync = off\n"
-            )
+        c.init()
         c.start()
         setup = subprocess.run(
             [str(ROOT / "deploy/pgbackrest/setup.sh")],
@@ -167,10 +100,10 @@ def cluster() -> Iterator[Cluster]:
                 **os.environ,
                 "PGDATA": str(c.data),
                 "PGPORT": str(c.port),
-                "PGSOCKET": str(base),
-                "PGBACKREST_REPO": str(base / "repo"),
-                "PGBACKREST_HOME": str(base / "state"),
-                "CONFIG": str(base / "pgbackrest.conf"),
+                "PGSOCKET": str(c.base),
+                "PGBACKREST_REPO": str(c.base / "repo"),
+                "PGBACKREST_HOME": str(c.base / "state"),
+                "CONFIG": str(c.base / "pgbackrest.conf"),
                 "PG_BINDIR": str(BINDIR),
             },
             capture_output=True,
@@ -178,13 +111,12 @@ def cluster() -> Iterator[Cluster]:
             cwd="/",
         )
         assert setup.returncode == 0, setup.stderr[-2000:]
-        c.pg(str(BINDIR / "createdb"), "-h", str(base), "-p", str(c.port), "jifen")
+        c.createdb("jifen")
         c.var.mkdir()
         c.manage("migrate", "--noinput", "-v0")
         yield c
     finally:
-        c.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        c.remove()
 
 
 def _set(c: Cluster, key: str, value: int) -> None:

@@ -211,3 +211,21 @@ def test_monitoring_page_for_operator_and_auditor_not_for_bureau() -> None:
     assert 'id="availability-days"' in html
     assert staff_client(make_staff(Role.AUDITOR)).get("/ops/monitoring/").status_code == 200
     assert staff_client(make_staff(Role.BUREAU_ADMIN)).get("/ops/monitoring/").status_code == 403
+
+
+def test_with_the_database_down_no_other_check_waits_for_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each read would wait for the connection pool's timeout while PostgreSQL is away, and a
+    # probe slower than the load balancer's patience holds a server thread for nothing
+    # (tests/serving/test_faults_postgres_restart.py).
+    from jifen.web import health
+
+    reads: list[str] = []
+    monkeypatch.setattr(health, "check_database", lambda: {"status": "error",
+                                                           "error": "OperationalError"})
+    monkeypatch.setattr(parameters, "get", lambda key: reads.append(key))
+    response = client.get("/healthz/ready")
+    assert response.status_code == 503 and response.json()["failing"] == ["database"]
+    assert response.json()["checks"]["disk"]["status"] in ("ok", "warning")
+    assert reads == []

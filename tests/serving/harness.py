@@ -186,16 +186,7 @@ class ServedSystem:
 
     def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """``manage.py`` with this node's settings, database, cache and secrets."""
-        env = dict(self.env)
-        env.update(_secrets(self.var_dir))
-        env.update(
-            DJANGO_SETTINGS_MODULE="jifen.settings.serve",
-            DATABASE_URL=self.database_url,
-            REDIS_URL=self.env["SERVE_REDIS_URL"],
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            JIFEN_VAR_DIR=str(self.var_dir),
-            AUDIT_CHECKPOINT_DIR=str(self.var_dir / "audit-checkpoints"),
-        )
+        env = command_env(self)
         return subprocess.run(
             [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
             text=True, timeout=timeout,
@@ -310,6 +301,14 @@ def start_manage(node: ServedSystem, *args: str) -> subprocess.Popen[bytes]:
     """``manage.py`` with ``node``'s settings, database, cache and secrets as a background
     process (e.g. a task worker started when the test wants it); its output goes to the node's
     log folder. The caller stops it (``terminate()``)."""
+    return start_command(node, *args, name=f"manage-{node.port}-{args[0]}")
+
+
+# ---- for the fault tests (tests/serving/test_faults_*) ------------------------------------
+
+
+def command_env(node: ServedSystem, **extra: str) -> dict[str, str]:
+    """The environment of ``node.manage(...)``, for commands started without waiting."""
     env = dict(node.env)
     env.update(_secrets(node.var_dir))
     env.update(
@@ -320,8 +319,89 @@ def start_manage(node: ServedSystem, *args: str) -> subprocess.Popen[bytes]:
         JIFEN_VAR_DIR=str(node.var_dir),
         AUDIT_CHECKPOINT_DIR=str(node.var_dir / "audit-checkpoints"),
     )
-    log = (node.var_dir / f"manage-{node.port}-{args[0]}.out").open("ab")
+    env.update(extra)
+    return env
+
+
+def start_command(node: ServedSystem, *args: str, name: str, **extra: str) -> subprocess.Popen:
+    """``manage.py *args`` with the node's settings in a process group of its own (so that a
+    test can SIGKILL it with its children), its output in ``var_dir/<name>.out``."""
+    log = (node.var_dir / f"{name}.out").open("ab")
     return subprocess.Popen(
-        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        [str(PYTHON), "manage.py", *args], cwd=ROOT, env=command_env(node, **extra),
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
+
+
+def kill_group(process: subprocess.Popen, signum: int = signal.SIGKILL) -> None:
+    """``signum`` to the process and its children (start_command's group); waits for it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+    process.wait(timeout=30)
+
+
+def node_python(node: ServedSystem, code: str, timeout: float = 300) -> str:
+    """Run ``code`` in ``manage.py shell`` with the node's settings and database; its standard
+    output. Fails the test with the error when the code raises."""
+    done = node.manage("shell", "--no-imports", "-c", code, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(f"manage.py shell failed:\n{done.stderr[-4000:]}")
+    return done.stdout
+
+
+def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.1) -> Any:
+    """Poll ``predicate()`` until it returns something true; that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def page_login(url: str, username: str, password: str) -> Any:
+    """A ``requests`` session signed in through the login page (its CSRF token and cookie), as
+    a browser does."""
+    import re
+
+    import requests
+
+    session = requests.Session()
+    form = session.get(f"{url}/accounts/login/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token, form.text[:500]
+    answer = session.post(
+        f"{url}/accounts/login/",
+        data={"csrfmiddlewaretoken": token.group(1), "username": username, "password": password},
+        headers={"Referer": f"{url}/accounts/login/"}, allow_redirects=False, timeout=30,
+    )
+    assert answer.status_code == 302, answer.text[:2000]
+    return session
+
+
+def api_token(url: str, username: str, password: str) -> str:
+    import requests
+
+    answer = requests.post(f"{url}/api/auth/token",
+                           json={"username": username, "password": password}, timeout=30)
+    assert answer.status_code == 200, answer.text[:500]
+    return str(answer.json()["token"])
+
+
+def process_tree(pid: int) -> set[int]:
+    """The ids of ``pid``'s descendants (gunicorn's master and workers under serve.sh)."""
+    import psutil
+
+    with contextlib.suppress(psutil.NoSuchProcess):
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    return set()
+
+
+def node_query(node: ServedSystem, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``statement`` on the node's database (read straight from PostgreSQL: it works
+    whatever state the node's processes are in)."""
+    with psycopg.connect(node.database_url.replace("postgres://", "postgresql://", 1),
+                         autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []

@@ -265,3 +265,29 @@ def test_the_cache_is_shared_between_processes() -> None:
     redis = cache_config({"REDIS_URL": "redis://127.0.0.1:6379/3"})
     assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"
+
+
+def test_postgresql_connections_check_their_client(tmp_path: Path) -> None:
+    # A killed worker's statement is cancelled by the server (tests/serving/
+    # test_faults_worker_death.py), not left to commit on its own.
+    url = {"DATABASE_URL": "postgres://postgres@127.0.0.1/jifen"}
+    config = database_config(url, tmp_path)
+    assert config["OPTIONS"]["options"] == "-c client_connection_check_interval=2000"
+    assert "options" not in database_config(
+        {**url, "DATABASE_CLIENT_CHECK_MS": "0"}, tmp_path
+    ).get("OPTIONS", {})
+
+
+def test_the_pool_retries_a_lost_server_every_second(tmp_path: Path) -> None:
+    from psycopg_pool.base import AttemptWithBackoff
+
+    database_config(
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1/jifen", "DATABASE_POOL_MAX_SIZE": "4"},
+        tmp_path,
+    )
+    attempt = AttemptWithBackoff(timeout=300)
+    delays = []
+    for now in (0.0, 1.0, 2.0, 3.0):
+        attempt.update_delay(now)
+        delays.append(attempt.delay)
+    assert max(delays) < 1.2  # not 1, 2, 4, 8

@@ -11,6 +11,7 @@ against the database row) before a byte is served: a file that fails is refused 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 from pathlib import Path
@@ -20,7 +21,7 @@ from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 
 from jifen.core import filecrypt
-from jifen.core.errors import ServiceError
+from jifen.core.errors import ServiceError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,17 @@ class EvidenceDamaged(ServiceError):
 
 
 DAMAGED_MESSAGE = "该材料文件校验未通过（文件已损坏或被篡改），不能下载。已记录，请联系系统管理员。"
+
+
+class StorageFull(Unavailable):
+    """The evidence folder's disk (or quota) is full: the upload is refused, nothing kept."""
+
+    code = "storage_full"
+
+
+FULL_MESSAGE = "服务器存储空间不足，文件未保存，请稍后再试；已填写的申报内容不受影响。"
+# A full disk or an exhausted quota: the only write failures the applicant can wait out.
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 class PrivateFileStorage(FileSystemStorage):
@@ -69,6 +81,15 @@ class EncryptedFileStorage(PrivateFileStorage):
             raise FileExistsError(f"{directory} exists and is not a directory")
 
     def _save(self, name: str, content: File) -> str:
+        try:
+            return self._save_whole(name, content)
+        except OSError as exc:
+            if exc.errno not in _FULL_ERRNOS:
+                raise
+            log.error("evidence storage full: %s not stored (%s)", name, exc.strerror)
+            raise StorageFull(FULL_MESSAGE, field="file") from exc
+
+    def _save_whole(self, name: str, content: File) -> str:
         full = Path(self.path(name))
         self._make_directories(full.parent)
         partial = full.with_name(f".{full.name}.{os.urandom(6).hex()}.part")

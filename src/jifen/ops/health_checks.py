@@ -42,9 +42,13 @@ from .models import ScheduledRun
 OK, WARNING, ERROR = "ok", "warning", "error"
 
 
-def _param(key: str) -> Any:
+def _param(key: str, database_down: bool = False) -> Any:
     """A parameter, or its default when the database cannot be read (the disk check must
-    still answer then)."""
+    still answer then). ``database_down``: the database check failed already, so the default
+    at once — each attempt would wait for the pool's timeout, and a probe that takes longer than
+    the load balancer waits holds a server thread for nothing."""
+    if database_down:
+        return parameters.specs()[key].default
     try:
         return parameters.get(key)
     except DatabaseError:
@@ -58,6 +62,8 @@ class JifenCheck(HealthCheck):
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     critical: ClassVar[bool] = False
+    # Set by run_checks when the database check failed before this one.
+    database_down: bool = False
 
     def run(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -106,9 +112,9 @@ class DiskCheck(JifenCheck):
     def run(self) -> None:
         usage = psutil.disk_usage(str(settings.VAR_DIR if settings.VAR_DIR.exists() else "/"))
         free_mb = usage.free / 1024 / 1024
-        if free_mb < _param("health_disk_free_mb_critical"):
+        if free_mb < _param("health_disk_free_mb_critical", self.database_down):
             raise ServiceUnavailable(f"磁盘剩余 {free_mb:.0f} MB，低于下限")
-        if usage.percent >= _param("health_disk_percent_warn"):
+        if usage.percent >= _param("health_disk_percent_warn", self.database_down):
             raise ServiceWarning(f"磁盘使用率 {usage.percent:.0f}%")
 
 
@@ -273,7 +279,7 @@ def run_checks() -> Readiness:
                 CheckResult(cls.name, cls.label, cls.critical, WARNING, "数据库不可用，未检查")
             )
             continue
-        result = _run_one(cls())
+        result = _run_one(cls(database_down=database_down))
         database_down = database_down or (cls.name == "database" and result.status != OK)
         results.append(result)
     return Readiness(tuple(results))

@@ -134,7 +134,12 @@ def logging_config(log_dir: Path, *, tz: str = "Asia/Shanghai") -> dict[str, Any
                 "foreign_pre_chain": _shared(tz),
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.dev.ConsoleRenderer(colors=False),
+                    # Plain tracebacks: rich's (the default when rich is installed) print every
+                    # frame's local variables — personal data among them — and took seconds of
+                    # CPU per failed request while PostgreSQL was away (docs/faults.md).
+                    structlog.dev.ConsoleRenderer(
+                        colors=False, exception_formatter=structlog.dev.plain_traceback
+                    ),
                 ],
             },
         },

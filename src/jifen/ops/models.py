@@ -477,3 +477,22 @@ class OpsReport(models.Model):
         verbose_name = "运维报告"
         verbose_name_plural = verbose_name
         ordering = ["-generated_at", "-id"]
+
+
+class TaskWorker(models.Model):
+    """A task worker process (``manage.py task_worker``) and its last sign of life.
+
+    django-tasks-db leaves a job RUNNING for ever when the process carrying it dies (SIGKILL,
+    out of memory, the machine lost); the heartbeat tells a live worker's job from an
+    abandoned one (jifen.ops.task_workers)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "任务进程"
+        verbose_name_plural = verbose_name
+        ordering = ["-beat_at"]

@@ -37,3 +37,11 @@ def execute(run_id: int) -> ScheduledRun:
     run.finished = timezone.now()
     run.save(update_fields=["ok", "output", "finished"])
     return run
+
+
+def abandon(run_id: int, *, reason: str) -> None:
+    """The task worker running ``run_id`` died (jifen.ops.task_workers): recorded as failed,
+    so that the console lists it among the failed runs instead of as still running."""
+    ScheduledRun.objects.filter(pk=run_id, finished__isnull=True).update(
+        ok=False, output=reason, finished=timezone.now()
+    )

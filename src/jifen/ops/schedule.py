@@ -2,7 +2,7 @@
 
 ``manage.py run_scheduler`` (started by ``make run`` beside the task worker) fires each job at
 its times through APScheduler's cron trigger and *enqueues* it on the task framework; the
-worker (``manage.py db_worker``) runs it and the outcome is kept as a :class:`ScheduledRun`.
+worker (``manage.py task_worker``) runs it and the outcome is kept as a :class:`ScheduledRun`.
 A job is a plain function without arguments returning a short text (its summary); it may raise
 on failure. ``manage.py run_scheduler --run NAME`` runs one job now, in the foreground.
 """

@@ -1,4 +1,4 @@
-"""Background tasks of operations (django-tasks; ``manage.py db_worker`` runs them)."""
+"""Background tasks of operations (django-tasks; ``manage.py task_worker`` runs them)."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def start_in_background(run_id: int, path: str) -> None:
     """Queue the comparison of run ``run_id`` on the file at ``path`` and return at once.
 
     A django-tasks task (``review.tasks.compare_upload_task``) that the task worker
-    (``manage.py db_worker``, started by ``make run``) carries out; the file is on this
+    (``manage.py task_worker``, started by ``make run``) carries out; the file is on this
     machine's disk, where the worker reads it. A run whose worker never picks it up (none
     running) stays ``running`` without progress and is marked failed after
     ``comparisons.STALE_AFTER``. ``settings.COMPARISON_RUN_INLINE`` runs it here instead.

@@ -1,4 +1,4 @@
-"""Background tasks of verification (django-tasks; ``manage.py db_worker`` carries them out,
+"""Background tasks of verification (django-tasks; ``manage.py task_worker`` carries them out,
 and ``make run`` starts one with the server)."""
 
 from __future__ import annotations

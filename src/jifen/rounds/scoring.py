@@ -2,7 +2,7 @@
 and ranked; the results replace the round's previous ones atomically.
 
 - :func:`start_run` (the bureau, in the scoring phase): a queued run and a django-tasks task
-  (``jifen.rounds.tasks.score_round_task``) that a ``manage.py db_worker`` carries out;
+  (``jifen.rounds.tasks.score_round_task``) that a ``manage.py task_worker`` carries out;
 - :func:`execute_run`: the work itself (the task, and ``manage.py score_round`` inline);
 - :func:`request_stop`: asks a queued or running run to stop (it stops between chunks).
 
@@ -558,6 +558,17 @@ def _finish_unsuccessful(run: ScoringRun, state: str, error: str) -> None:
         )
     run.state = state
     run.error = error
+
+
+def abandon_run(run_id: int, *, reason: str) -> None:
+    """The task worker carrying ``run_id`` died (jifen.ops.task_workers): the run is marked
+    failed, its rows deleted and the round's results left as they were. A worker that is in
+    fact alive finds ``stop_requested`` and never switches the round to its rows."""
+    run = ScoringRun.objects.filter(pk=run_id, state__in=ACTIVE_STATES).first()
+    if run is None:
+        return
+    ScoringRun.objects.filter(pk=run_id).update(stop_requested=True)
+    _finish_unsuccessful(run, RunState.FAILED, f"积分评定未完成：{reason}。本年度原有结果未改变")
 
 
 # ---- reads for the progress page and the API ---------------------------------------------

@@ -1,4 +1,4 @@
-"""Background tasks of the round (django-tasks; the database backend's ``manage.py db_worker``
+"""Background tasks of the round (django-tasks; the database backend's ``manage.py task_worker``
 carries them out, and ``make run`` starts one with the server)."""
 
 from __future__ import annotations

@@ -61,7 +61,16 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
                 conn_health_checks=True,
             )
         )
+        check_ms = int(environ.get("DATABASE_CLIENT_CHECK_MS", "2000") or 0)
+        if check_ms and config["ENGINE"] == "django.db.backends.postgresql":
+            # PostgreSQL cancels the statement of a client that died (a worker killed while
+            # its statement waited on a lock) instead of letting it run on and commit on its
+            # own after the job was marked failed. PostgreSQL 14 or later.
+            config.setdefault("OPTIONS", {})["options"] = (
+                f"-c client_connection_check_interval={check_ms}"
+            )
         if pool_size and config["ENGINE"] == "django.db.backends.postgresql":
+            _steady_pool_reconnects()
             # psycopg's connection pool, per process (Django >= 5.1): a request borrows a
             # connection and gives it back at its end, and a connection the server dropped
             # (PostgreSQL restarted) is checked and replaced before it is handed out.
@@ -82,6 +91,17 @@ def database_config(environ: Mapping[str, str], var_dir: Path) -> dict[str, Any]
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
     }
+
+
+def _steady_pool_reconnects() -> None:
+    """While PostgreSQL is away, psycopg's pool retries a connection after 1, 2, 4, 8 … s; after
+    an outage of a few seconds its next try could be 8 s off, and requests made after the server
+    was back waited for it and failed (tests/serving/test_faults_postgres_restart.py). A try
+    every second instead (one connection attempt a second per process while the server is away;
+    psycopg_pool has no parameter for it, hence its class constant)."""
+    from psycopg_pool.base import AttemptWithBackoff
+
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 
 def cache_config(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -147,7 +167,7 @@ LOCAL_APPS = [
 ]
 AUTH_USER_MODEL = "accounts.User"
 
-# Background jobs: rows in the database, run by `manage.py db_worker` (make run starts one).
+# Background jobs: rows in the database, run by `manage.py task_worker` (make run starts one).
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
@@ -439,3 +459,9 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env_bool("JIFEN_TRUST_REQUEST_ID", 
 # --- metrics (django-prometheus; /metrics is for this machine and operators only) -------------
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- faults (docs/faults.md) ----------------------------------------------------------------
+# Task workers (manage.py task_worker) write a heartbeat this often; a RUNNING job whose worker
+# was not heard of for TASK_WORKER_STALE_SECONDS is marked failed (jifen.ops.task_workers).
+TASK_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("TASK_WORKER_HEARTBEAT_SECONDS", "10"))
+TASK_WORKER_STALE_SECONDS = float(os.environ.get("TASK_WORKER_STALE_SECONDS", "60"))
