@@ -264,5 +264,5 @@ def test_the_cache_is_shared_between_processes() -> None:
 
     assert cache_config({})["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     redis = cache_config({"REDIS_URL": "redis://127.0.0.1:6379/3"})
-    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["BACKEND"] == "jifen.core.redis_cache.RedisCache"  # Django's, clients reused
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"

@@ -93,7 +93,8 @@ def cache_config(environ: Mapping[str, str]) -> dict[str, Any]:
     url = environ.get("REDIS_URL", "").strip()
     if url:
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend reusing its Redis clients (jifen.core.redis_cache: CPU per call).
+            "BACKEND": "jifen.core.redis_cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "jifen",
         }
