@@ -223,3 +223,38 @@ def migrated_template(database_url: str, name: str, var_dir: Path) -> str:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
         )
     return url
+
+
+# --- commands beside a node (the load benchmark's seed, any script) ------------------------------
+
+
+def node_environment(system: ServedSystem) -> dict[str, str]:
+    """The environment ``manage()`` gives its commands: the node's settings, database, cache,
+    keys and files, for a script that calls ``django.setup()`` itself."""
+    env = dict(system.env)
+    env.update(_secrets(system.var_dir))
+    env.update(
+        DJANGO_SETTINGS_MODULE="jifen.settings.serve",
+        DATABASE_URL=system.database_url,
+        REDIS_URL=system.env["SERVE_REDIS_URL"],
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        JIFEN_VAR_DIR=str(system.var_dir),
+        AUDIT_CHECKPOINT_DIR=str(system.var_dir / "audit-checkpoints"),
+    )
+    return env
+
+
+def run_beside(
+    system: ServedSystem,
+    *args: str | Path,
+    timeout: float = 600,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` (e.g. ``[PYTHON, "bench/load/seed.py", ...]``) from the repository's root
+    with ``node_environment(system)``."""
+    env = node_environment(system)
+    env.update(extra_env or {})
+    return subprocess.run(
+        [str(a) for a in args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )
