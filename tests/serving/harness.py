@@ -405,3 +405,21 @@ def node_query(node: ServedSystem, statement: str, *params: Any) -> list[tuple[A
                          autocommit=True) as conn:
         cursor = conn.execute(statement, params)
         return cursor.fetchall() if cursor.description else []
+
+
+# --- commands beside a node (the load benchmark's seed, any script) ------------------------------
+
+
+def run_beside(
+    system: ServedSystem,
+    *args: str | Path,
+    timeout: float = 600,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` (e.g. ``[PYTHON, "bench/load/seed.py", ...]``) from the repository's root
+    with the node's environment (``command_env``)."""
+    env = command_env(system, **dict(extra_env or {}))
+    return subprocess.run(
+        [str(a) for a in args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )

@@ -452,9 +452,10 @@ def public_list(
 ) -> dict[str, Any]:
     from jifen.core.errors import NotFound
     from jifen.publication.exports import title
+    from jifen.publication.page_cache import public_state
     from jifen.rules import INDICATORS
 
-    state = selectors.public_state(year)
+    state = public_state(year)  # from the cache: the list's busiest hours
     if not state.open:
         raise NotFound("公示期已结束" if state.state == "closed" else "尚未公示")
     data = selectors.public_list(state.publication, year=year, query=q, rank=rank, page=page)

@@ -20,7 +20,7 @@ from jifen.review.kinds import KIND_NAMES
 from jifen.rounds import phases
 from jifen.web.access import role_required
 
-from . import exports, selectors, services
+from . import exports, page_cache, selectors, services
 from .forms import (
     AnswerForm,
     CorrectionForm,
@@ -61,7 +61,9 @@ def _show_errors(form: Any, exc: ServiceError) -> None:
 
 @require_safe
 def public_list(request: HttpRequest, year: int) -> HttpResponse:
-    state = selectors.public_state(year)
+    # The state and a visitor's page come from the cache (page_cache: the opening day's
+    # busiest page, the same for everyone until the list is re-published).
+    state = page_cache.public_state(year)
     context: dict[str, Any] = {"year": year, "state": state, "title": exports.title(year)}
     if state.state == "unpublished":
         return render(request, "publication/unpublished.html", context, status=404)
@@ -70,16 +72,22 @@ def public_list(request: HttpRequest, year: int) -> HttpResponse:
     query = request.GET.get("q", "")[: selectors.QUERY_MAX]
     rank = _int(request.GET.get("rank"))
     page = _int(request.GET.get("page"), 1) or 1
-    data = selectors.public_list(state.publication, year=year, query=query, rank=rank, page=page)
-    context.update(
-        data=data,
-        query=query,
-        rank=rank or "",
-        headers=list(exports.INDICATOR_HEADERS.values()),
-        closes=state.round.publication_closes,
-        kinds=list(FileKind),
-    )
-    return render(request, "publication/list.html", context)
+
+    def rendered() -> HttpResponse:
+        data = selectors.public_list(
+            state.publication, year=year, query=query, rank=rank, page=page
+        )
+        context.update(
+            data=data,
+            query=query,
+            rank=rank or "",
+            headers=list(exports.INDICATOR_HEADERS.values()),
+            closes=state.round.publication_closes,
+            kinds=list(FileKind),
+        )
+        return render(request, "publication/list.html", context)
+
+    return page_cache.cached_page(request, state, (query, rank, page), rendered)
 
 
 @require_safe
