@@ -109,6 +109,12 @@ OPERATION_ROLES: dict[str, str] = {
     "round_create": BUREAU,
     "round_update": BUREAU,
     "round_changes": BUREAU,
+    # personal data (PIPL): the applicant's copy and corrections, the bureau's answers
+    "personal_data": APPLICANT,
+    "my_corrections": APPLICANT,
+    "correction_new": APPLICANT,
+    "correction_queue": BUREAU,
+    "correction_answer": BUREAU,
 }
 
 STAFF_CALLERS = frozenset({REVIEWER, WINDOW, BUREAU})

@@ -50,6 +50,8 @@ EXPECTED_FORMS = {
     "jifen.ops.views.visits.SignOffForm",
     "jifen.ops.views.visits.SolveForm",
     "jifen.ops.views.visits.VisitForm",
+    "jifen.privacy.forms.AnswerForm",
+    "jifen.privacy.forms.CorrectionForm",
     "jifen.publication.forms.AnswerForm",
     "jifen.publication.forms.CorrectionForm",
     "jifen.publication.forms.LookupForm",

@@ -22,7 +22,7 @@ CorrectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="更正申请编
 router = Router(tags=["个人信息"])
 
 
-class CorrectionIn(Schema):
+class CorrectionRequestIn(Schema):
     field: Text = Field(
         ...,
         description="更正项目：name 姓名 / phone 手机号码 / email 电子邮箱 / "
@@ -33,14 +33,14 @@ class CorrectionIn(Schema):
     correct: Text = Field(..., description="应更正为（最多 200 字）")
 
 
-class AnswerIn(Schema):
+class CorrectionAnswerIn(Schema):
     decision: Literal["accept", "refuse"] = Field(
         ..., description="accept 同意更正 / refuse 不予更正"
     )
     answer: Text = Field("", description="处理意见；不予更正时必填（最多 500 字）")
 
 
-class CorrectionOut(Schema):
+class CorrectionRequestOut(Schema):
     id: int
     field: str
     field_display: str
@@ -53,7 +53,7 @@ class CorrectionOut(Schema):
     answered_at: datetime | None
 
 
-class QueueItemOut(CorrectionOut):
+class CorrectionQueueItemOut(CorrectionRequestOut):
     applicant_name: str
     applicant_id_masked: str
 
@@ -100,7 +100,7 @@ def personal_data(request: HttpRequest) -> HttpResponse:
 
 @router.get(
     "/me/corrections",
-    response={200: list[CorrectionOut], **ERRORS},
+    response={200: list[CorrectionRequestOut], **ERRORS},
     summary="本人的个人信息更正申请",
 )
 def my_corrections(request: HttpRequest) -> list[dict[str, Any]]:
@@ -109,11 +109,11 @@ def my_corrections(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post(
     "/me/corrections",
-    response={201: CorrectionOut, **ERRORS},
+    response={201: CorrectionRequestOut, **ERRORS},
     summary="申请更正个人信息",
     description="有误时返回 422，errors 逐项指出字段；同一项目已有待处理的申请时返回 409。",
 )
-def correction_new(request: HttpRequest, payload: CorrectionIn) -> Status[Any]:
+def correction_new(request: HttpRequest, payload: CorrectionRequestIn) -> Status[Any]:
     req = corrections.correction_request(
         actor=request.auth, field=payload.field, wrong=payload.wrong, correct=payload.correct
     )
@@ -122,7 +122,7 @@ def correction_new(request: HttpRequest, payload: CorrectionIn) -> Status[Any]:
 
 @router.get(
     "/privacy/corrections",
-    response={200: list[QueueItemOut], **ERRORS},
+    response={200: list[CorrectionQueueItemOut], **ERRORS},
     summary="个人信息更正申请队列（市人社局管理员）",
 )
 def correction_queue(
@@ -143,12 +143,12 @@ def correction_queue(
 
 @router.post(
     "/privacy/corrections/{request_id}/answer",
-    response={200: CorrectionOut, **ERRORS},
+    response={200: CorrectionRequestOut, **ERRORS},
     summary="答复个人信息更正申请（市人社局管理员）",
     description="同意时姓名、手机号码、电子邮箱由系统直接更正；不予更正须说明理由（422 answer）。",
 )
 def correction_answer(
-    request: HttpRequest, request_id: CorrectionId, payload: AnswerIn
+    request: HttpRequest, request_id: CorrectionId, payload: CorrectionAnswerIn
 ) -> dict[str, Any]:
     req = corrections.correction_answer(
         actor=request.auth,
