@@ -31,11 +31,6 @@ def api(user: Any = None) -> ApiClient:
     return ApiClient(token_for(user) if user is not None else None)
 
 
-@pytest.fixture
-def bureau():
-    return make_staff(Role.BUREAU_ADMIN)
-
-
 def test_publish_and_status(bureau):
     listed_round(n=4, admitted=3)
     status = api(bureau).get("/api/rounds/2026/publication")

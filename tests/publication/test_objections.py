@@ -16,7 +16,7 @@ from jifen.review.models import Action, Decision, FirstResult, VerificationItem
 from tests.factories import make_staff
 from tests.review.results_world import TAX_DECLARED_ROWS, VERIFIED_TOTAL, world
 
-from .world import listed_round, make_run, set_windows
+from .world import make_run, set_windows
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +26,6 @@ REASON = "该人员申报的住房情况与实际不符，请核查。"
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
-
-
-@pytest.fixture
-def bureau():
-    return make_staff(Role.BUREAU_ADMIN)
-
-
-@pytest.fixture
-def published(bureau):
-    w = listed_round(n=4, admitted=3)
-    services.publish(actor=bureau, round=w.round)
-    return w
 
 
 def _file(**kwargs):

@@ -12,10 +12,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from jifen.core.roles import Role
 from jifen.publication import page_cache, services
 from jifen.publication.models import ListedEntry
-from tests.factories import make_staff
 
 from .world import listed_round, make_run, set_windows
 
@@ -30,18 +28,6 @@ def _clear_cache(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def bureau():
-    return make_staff(Role.BUREAU_ADMIN)
-
-
-@pytest.fixture
-def published(bureau):
-    w = listed_round(n=4, admitted=3)
-    services.publish(actor=bureau, round=w.round)
-    return w
 
 
 def test_a_visitor_is_served_the_page_without_a_query(published, django_assert_num_queries):

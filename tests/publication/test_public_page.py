@@ -7,10 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from jifen.core.roles import Role
 from jifen.publication import selectors, services
 from jifen.publication.models import ListedEntry
-from tests.factories import make_staff
 
 from .world import listed_round, make_run, set_windows
 
@@ -22,18 +20,6 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def bureau():
-    return make_staff(Role.BUREAU_ADMIN)
-
-
-@pytest.fixture
-def published(bureau):
-    w = listed_round(n=4, admitted=3)
-    services.publish(actor=bureau, round=w.round)
-    return w
 
 
 def test_the_list_is_public_with_masked_numbers(published):

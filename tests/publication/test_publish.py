@@ -27,11 +27,6 @@ from .world import listed_round, make_run
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def bureau():
-    return make_staff(Role.BUREAU_ADMIN)
-
-
 def test_snapshot_holds_the_admitted_with_masked_numbers(bureau):
     w = listed_round(n=4, admitted=3)
     pub = services.publish(actor=bureau, round=w.round)

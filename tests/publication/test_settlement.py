@@ -29,11 +29,6 @@ def _clear_cache():
 
 
 @pytest.fixture
-def bureau():
-    return make_staff(Role.BUREAU_ADMIN)
-
-
-@pytest.fixture
 def settling(bureau):
     w = listed_round(n=4, admitted=3)
     services.publish(actor=bureau, round=w.round)
