@@ -48,3 +48,18 @@ def test_ready_reports_503_when_the_database_fails(
     assert "database" in body["failing"]
     # Connection details stay in the log, not in a public response.
     assert b"db.internal" not in response.content
+
+
+@pytest.mark.django_db
+def test_ready_gives_outsiders_the_statuses_without_messages(client: Client) -> None:
+    # The load balancer's probe through a proxy (a forwarding header) or from another machine.
+    for extra in ({"REMOTE_ADDR": "10.9.8.7"}, {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}):
+        response = client.get("/healthz/ready", **extra)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["checks"]["backup"] == {"status": "warning"}
+        assert body["checks"]["database"] == {"status": "ok"}
+        assert "backup" in body["warnings"]
+        assert "尚无备份" not in response.content.decode()
+    # This machine itself still reads the messages.
+    assert client.get("/healthz/ready").json()["checks"]["backup"]["message"] == "尚无备份"

@@ -214,10 +214,11 @@ class CheckResult:
     message: str = ""
     ms: int = 0
 
-    def as_json(self) -> dict[str, Any]:
-        """The /healthz/ready form: ``{"status": ...}`` plus ``error`` or ``message``."""
-        if self.status == OK:
-            return {"status": OK}
+    def as_json(self, *, detail: bool = True) -> dict[str, Any]:
+        """The /healthz/ready form: ``{"status": ...}`` plus ``error`` or ``message`` (with
+        ``detail``: for this machine and operators only)."""
+        if self.status == OK or not detail:
+            return {"status": self.status}
         if self.name == "database":
             return {"status": self.status, "error": self.message}
         return {"status": self.status, "message": self.message}
@@ -240,11 +241,13 @@ class Readiness:
     def warnings(self) -> list[str]:
         return [r.name for r in self.results if r.status != OK and r.name not in self.failing]
 
-    def as_json(self) -> dict[str, Any]:
-        """The body of /healthz/ready (see docs/operations.md)."""
+    def as_json(self, *, detail: bool = True) -> dict[str, Any]:
+        """The body of /healthz/ready (see docs/operations.md). Without ``detail`` each check
+        gives its status only: its message (a backup's age, an error's type) tells an outsider
+        more about the system than a load balancer needs (等保 8.1.4.5 入侵防范)."""
         return {
             "status": OK if self.ok else ERROR,
-            "checks": {r.name: r.as_json() for r in self.results},
+            "checks": {r.name: r.as_json(detail=detail) for r in self.results},
             "failing": self.failing,
             "warnings": self.warnings,
         }

@@ -51,8 +51,12 @@ def live(request: HttpRequest) -> JsonResponse:
 @require_safe
 def ready(request: HttpRequest) -> JsonResponse:
     """The readiness checks of :mod:`jifen.ops.health_checks`: 503 naming the failing critical
-    checks (``failing``), 200 with ``warnings`` otherwise."""
+    checks (``failing``), 200 with ``warnings`` otherwise. The checks' messages only for this
+    machine and operators (as /metrics); anyone else, the load balancer included, gets the
+    statuses."""
     from jifen.ops.health_checks import run_checks
+    from jifen.ops.views.monitoring import metrics_allowed
 
     readiness = run_checks()
-    return JsonResponse(readiness.as_json(), status=200 if readiness.ok else 503)
+    body = readiness.as_json(detail=metrics_allowed(request))
+    return JsonResponse(body, status=200 if readiness.ok else 503)
