@@ -25,7 +25,8 @@ from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 ACCOUNTS = Path(os.environ.get("LOAD_ACCOUNTS", "bench/out/load/accounts.json"))
-VERSION = re.compile(r'name="version"\s+value="(\d+)"')
+# The declaration's version in a form (the section page puts an id between name and value).
+VERSION = re.compile(r'name="version"[^>]*?\svalue="(\d+)"')
 EMPLOYER_APP = re.compile(r"/my/employer/applications/(\d+)/")
 TAX_AMOUNTS = ("80000", "120000", "150000.50", "96000", "210000")
 

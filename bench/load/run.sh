@@ -16,7 +16,7 @@
 # Options: --seconds N (the mix's length in seconds instead) --users N (450) --rate R (users
 #   started a second, 3: each signs in once, and an Argon2 login costs about 0.3 s of CPU)
 #   --public-users N (60) --processes N (locust processes, 1) --applicants N (800)
-#   --workers N --threads N (gunicorn)
+#   --workers N --threads N (gunicorn; default cores + 1 processes of 4 threads)
 #   --keep (leave the server running and the database in place at the end)
 # Needs `make load-deps` (locust). Output in bench/out/load/<time>/.
 set -euo pipefail
@@ -26,6 +26,9 @@ BIN=$ROOT/.venv/bin
 
 MINUTES=10 USERS=450 RATE=3 PUBLIC_SECONDS=60 PUBLIC_USERS=60 PROCESSES=1 APPLICANTS=800
 KEEP=0 SECONDS_MIX=
+# One gunicorn process per core and one more, not gunicorn.conf.py's 2 × cores + 1: measured on
+# this machine, 5 processes took about 1.5 times the CPU per request of 2–3 (docs/benchmarks.md).
+export GUNICORN_WORKERS=${GUNICORN_WORKERS:-$(( $(nproc) + 1 ))}
 while [ $# -gt 0 ]; do
     case "$1" in
         --minutes) MINUTES=$2; shift ;;

@@ -68,3 +68,5 @@ def test_seed_then_a_short_run_of_the_mix(system: ServedSystem, tmp_path: Path) 
     assert int(total["Request Count"]) > 20
     assert "/accounts/login/ [POST]" in rows and "/my/" in rows
     assert "/gongshi/[year]/" in rows
+    # The drafts were saved (the page's version was found and accepted).
+    assert int(rows["/my/applications/[id]/sections/[key]/autosave/"]["Request Count"]) > 0
