@@ -43,7 +43,8 @@ def test_without_redis_the_cache_is_the_database_table(monkeypatch: pytest.Monke
 def test_with_redis_url_the_cache_is_redis(monkeypatch: pytest.MonkeyPatch) -> None:
     production = production_settings(monkeypatch, REDIS_URL="redis://10.0.0.5:6379/1")
     cache = production.CACHES["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis backend, keeping one client per connection pool (jifen.core.redis_cache).
+    assert cache["BACKEND"] == "jifen.core.redis_cache.RedisCache"
     assert cache["LOCATION"] == "redis://10.0.0.5:6379/1"
 
 
