@@ -8,10 +8,12 @@ there is one; the rows and format are counts and names, never the data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
 
+from jifen.core import watermark as watermarks
 from jifen.core.watermark import Watermark
 
 from .models import AuditEvent
@@ -49,3 +51,25 @@ def record_export(
         },
         detail=detail,
     )
+
+
+def watermarked_export(
+    *,
+    actor: Any,
+    what: str,
+    fmt: str,
+    rows: int,
+    build: Callable[[Watermark], bytes],
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+) -> bytes:
+    """A file built by ``build`` with the watermark of ``actor`` now, and its export logged
+    (:func:`record_export`): the one path of the exports made on request."""
+    mark = watermarks.for_actor(actor)
+    content = build(mark)
+    record_export(
+        actor=actor, what=what, fmt=fmt, rows=rows, watermark=mark, target=target,
+        target_type=target_type, target_id=target_id,
+    )
+    return content

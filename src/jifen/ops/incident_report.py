@@ -13,8 +13,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from jifen.audit.exports import record_export
-from jifen.core import watermark
+from jifen.audit.exports import watermarked_export
 from jifen.core.errors import Conflict
 from jifen.core.pdf import html_to_pdf
 
@@ -43,17 +42,14 @@ def incident_report_pdf(incident: Incident, *, actor: Any = None) -> bytes:
         raise Conflict(f"故障单 {incident.number} 关闭后才能出具故障处理报告。")
     context = report_context(incident)
     html = render_to_string("ops/incident_report_pdf.html", context)
-    mark = watermark.for_actor(actor)
-    content = html_to_pdf(html, watermark=mark)
-    record_export(
+    return watermarked_export(
         actor=actor,
         what="ops.incident_report",
         fmt="pdf",
         rows=len(context["events"]),
-        watermark=mark,
+        build=lambda mark: html_to_pdf(html, watermark=mark),
         target=incident,
     )
-    return content
 
 
 def filename(incident: Incident) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jifen.audit.exports import record_export
-from jifen.core import watermark
+from jifen.audit.exports import watermarked_export
 from jifen.core.errors import NotFound
 
 from . import statistics_selectors as selectors
@@ -28,14 +27,12 @@ def statistics_table_file(*, actor: Any, key: str, year: int | None) -> tuple[by
     subtitle = f"{rnd.year} 年度 · {selectors.round_rows(rnd).basis}" if rnd else ""
     if key == "years":
         subtitle = "历年"
-    mark = watermark.for_actor(actor)
-    content = table_xlsx(table, subtitle=subtitle, watermark=mark)
-    record_export(
+    content = watermarked_export(
         actor=actor,
         what=f"stats.statistics.{key}",
         fmt="xlsx",
         rows=len(table.rows),
-        watermark=mark,
+        build=lambda mark: table_xlsx(table, subtitle=subtitle, watermark=mark),
         target_type="rounds.round" if rnd and key != "years" else "stats.statistics",
         target_id=str(rnd.pk) if rnd and key != "years" else key,
     )
@@ -45,29 +42,23 @@ def statistics_table_file(*, actor: Any, key: str, year: int | None) -> tuple[by
 
 def adhoc_file(*, actor: Any, answer: Answer) -> bytes:
     """An ad-hoc statistics answer as XLSX (hidden groups stay hidden)."""
-    mark = watermark.for_actor(actor)
-    content = answer_xlsx(answer, watermark=mark)
-    record_export(
+    return watermarked_export(
         actor=actor,
         what="stats.adhoc",
         fmt="xlsx",
         rows=len(answer.rows),
-        watermark=mark,
+        build=lambda mark: answer_xlsx(answer, watermark=mark),
         target_type="stats.adhoc",
     )
-    return content
 
 
 def whatif_file(*, actor: Any, outcome: WhatIf) -> bytes:
     """A what-if's outcome with the change per applicant, as XLSX."""
-    mark = watermark.for_actor(actor)
-    content = whatif_xlsx(outcome, watermark=mark)
-    record_export(
+    return watermarked_export(
         actor=actor,
         what="stats.whatif",
         fmt="xlsx",
         rows=len(outcome.differences),
-        watermark=mark,
+        build=lambda mark: whatif_xlsx(outcome, watermark=mark),
         target=outcome.round,
     )
-    return content
