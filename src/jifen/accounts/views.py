@@ -18,7 +18,7 @@ from jifen.audit.middleware import client_ip
 from jifen.core.errors import SHOWN_ON_PAGE, FieldError
 from jifen.core.forms import apply_service_error
 
-from . import recovery, second_factor, services
+from . import backends, recovery, second_factor, services
 from .forms import (
     ApplicantRegistrationForm,
     EmployerRegistrationForm,
@@ -70,7 +70,7 @@ def register_applicant(request: HttpRequest) -> HttpResponse:
             except SHOWN_ON_PAGE as exc:
                 apply_service_error(form, exc)
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=backends.PATH)
                 messages.success(request, "注册成功。下一步：输入单位注册码，关联您的用人单位。")
                 return redirect("web:dashboard")
     return render(request, "accounts/register_applicant.html", {"form": form})
@@ -87,7 +87,7 @@ def register_employer(request: HttpRequest) -> HttpResponse:
             except SHOWN_ON_PAGE as exc:
                 apply_service_error(form, exc)
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend=backends.PATH)
                 messages.success(
                     request,
                     f"单位注册成功。单位注册码：{user.employer.code}，请告知本单位申请人用于关联。",

@@ -287,7 +287,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # needs the request, so every authenticate() call must pass request=request.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the applicant profile or employer with the account.
+    "jifen.accounts.backends.AccountBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
