@@ -10,6 +10,10 @@
 #   SERVE_VAR=var/serve                   secrets, logs, evidence, static files of this set-up
 #   SERVE_WORKER=1 SERVE_SCHEDULER=1      0: this process serves requests only (a second node)
 #   SERVE_MIGRATE=1                       0: skip migrate/collectstatic (a second node)
+#   SERVE_FRONT=nginx                     nginx in front on PORT as in production
+#                                         (deploy/nginx/jifen.conf on plain HTTP: static files,
+#                                         the public list's cache), gunicorn on SERVE_APP_PORT
+#                                         (PORT + 1); needs Debian's nginx (make deploy-deps)
 #   GUNICORN_WORKERS, GUNICORN_THREADS, DATABASE_POOL_MAX_SIZE ...  (deploy/gunicorn/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +53,20 @@ export AUDIT_CHECKPOINT_DIR=${AUDIT_CHECKPOINT_DIR:-$SERVE_VAR/audit-checkpoints
 # the scheduler and the commands below keep their own.
 METRICS_DIR=${PROMETHEUS_MULTIPROC_DIR:-$SERVE_VAR/prometheus-$PORT}
 unset PROMETHEUS_MULTIPROC_DIR
-export GUNICORN_BIND="$HOST:$PORT"
+FRONT=${SERVE_FRONT:-}
+case "$FRONT" in
+    "") APP_PORT=$PORT ;;
+    nginx)
+        NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+        [ -x "$NGINX" ] || { echo "serve.sh: SERVE_FRONT=nginx needs nginx (make deploy-deps)" >&2; exit 2; }
+        APP_PORT=${SERVE_APP_PORT:-$((PORT + 1))}
+        # nginx overwrites X-Forwarded-For with the address it saw (deploy/nginx/jifen-proxy.conf):
+        # the lock-out, the throttles and the audit log count the client, not nginx.
+        export AUDIT_TRUST_X_FORWARDED_FOR=1
+        ;;
+    *) echo "serve.sh: SERVE_FRONT is nginx or empty, not $FRONT" >&2; exit 2 ;;
+esac
+export GUNICORN_BIND="$HOST:$APP_PORT"
 # Each server's own control socket (gunicornc), never the per-user default two nodes would share.
 export GUNICORN_CONTROL_SOCKET=${GUNICORN_CONTROL_SOCKET:-$SERVE_VAR/gunicorn-$PORT.ctl}
 
@@ -94,6 +111,14 @@ if [ "${SERVE_SCHEDULER:-1}" != 0 ]; then
     pids+=($!)
 fi
 
+if [ "$FRONT" = nginx ]; then
+    CONF=$("$BIN/python" deploy/nginx/local_front.py --listen "$HOST:$PORT" \
+        --app "$HOST:$APP_PORT" --static "$SERVE_VAR/staticfiles" --dir "$SERVE_VAR/nginx-$PORT" \
+        --workers "${SERVE_NGINX_WORKERS:-1}")
+    "$NGINX" -p "$SERVE_VAR/nginx-$PORT" -e "$SERVE_VAR/nginx-$PORT/error.log" -c "$CONF" &
+    pids+=($!)
+    echo "  nginx in front on $HOST:$PORT, gunicorn on $HOST:$APP_PORT"
+fi
 echo "  北京市积分落户管理信息系统 (production set-up): http://$HOST:$PORT/   (Ctrl-C stops it)"
 echo "  database $DATABASE_URL, cache ${REDIS_URL:-database table}, files in $SERVE_VAR"
 PROMETHEUS_MULTIPROC_DIR="$METRICS_DIR" "$BIN/gunicorn" -c deploy/gunicorn/gunicorn.conf.py &

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NGINX_DIR = ROOT / "deploy" / "nginx"
 CONF = (NGINX_DIR / "jifen.conf").read_text()
 PROXY = (NGINX_DIR / "jifen-proxy.conf").read_text()
+PUBLIC_CACHE = (NGINX_DIR / "jifen-public-cache.conf").read_text()
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -49,14 +50,17 @@ def installed_copy(tmp_path: Path) -> Path:
     (tmp_path / "tls").mkdir()
     self_signed(tmp_path / "tls")
     (tmp_path / "srv" / "static").mkdir(parents=True)
+    (tmp_path / "cache").mkdir()  # /var/cache/nginx, which Debian's package makes
     shutil.copytree(NGINX_DIR / "errors", tmp_path / "srv" / "errors")
     site = (
-        CONF.replace("/etc/nginx/jifen-proxy.conf", str(tmp_path / "jifen-proxy.conf"))
+        CONF.replace("/etc/nginx/jifen-", f"{tmp_path}/jifen-")
         .replace("/etc/nginx/tls/", f"{tmp_path}/tls/")
         .replace("/srv/jifen", str(tmp_path / "srv"))
+        .replace("/var/cache/nginx/", f"{tmp_path}/cache/")
     )
     (tmp_path / "jifen.conf").write_text(site)
-    (tmp_path / "jifen-proxy.conf").write_text(PROXY)
+    for include in NGINX_DIR.glob("jifen-*.conf"):
+        shutil.copyfile(include, tmp_path / include.name)
     main = tmp_path / "nginx.conf"
     main.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
@@ -126,3 +130,31 @@ def test_metrics_and_health_on_plain_http() -> None:
     assert "return 301 https://$host$request_uri;" in plain
     secure = CONF.split("# --- HTTPS", 1)[1]
     assert "location = /metrics {\n        return 404;" in secure
+
+
+def _directives(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_public_list_cache_keeps_only_what_the_application_marks() -> None:
+    """Only answers with X-Accel-Expires are kept (no proxy_cache_valid: no default lifetime),
+    and a request with a session or message cookie neither meets nor fills the cache."""
+    directives = _directives(PUBLIC_CACHE)
+    assert not any(d.startswith("proxy_cache_valid") for d in directives)
+    assert "proxy_cache_valid" not in CONF
+    assert "X-Accel-Expires" not in " ".join(d for d in directives
+                                             if d.startswith("proxy_ignore_headers"))
+    cookies = {f"$cookie_{settings.SESSION_COOKIE_NAME}", "$cookie_messages"}
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    assert CookieStorage.cookie_name == "messages"
+    for name in ("proxy_cache_bypass", "proxy_no_cache"):
+        line = next(d for d in directives if d.startswith(name + " "))
+        assert set(line.rstrip(";").split()[1:]) == cookies, line
+    # Only the list's two locations use it, each after the proxy settings.
+    secure = CONF.split("# --- HTTPS", 1)[1]
+    for path in ("/gongshi/", "/api/gongshi/"):
+        block = secure.split(f"location {path} {{", 1)[1].split("}", 1)[0]
+        assert block.index("jifen-proxy.conf") < block.index("jifen-public-cache.conf")
+    assert secure.count("include /etc/nginx/jifen-public-cache.conf;") == 2

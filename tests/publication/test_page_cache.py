@@ -116,3 +116,57 @@ def test_an_unknown_year_is_remembered_as_unpublished(django_assert_num_queries)
     assert response.status_code == 404 and "尚未公示" in response.content.decode()
     listed_round(2031, n=1, admitted=1)  # the round appears: the remembered absence goes
     assert page_cache.public_state(2031).round is not None
+
+
+# --- the reverse proxy's few seconds (X-Accel-Expires; deploy/nginx/jifen-public-cache.conf) ---
+
+
+def test_a_visitors_page_may_be_kept_by_the_proxy_for_the_set_seconds(published, settings):
+    settings.PUBLIC_LIST_PROXY_SECONDS = 5
+    first = Client().get("/gongshi/2026/")  # rendered
+    again = Client().get("/gongshi/2026/", {"page": "1"})  # rendered, then from the cache
+    hit = Client().get("/gongshi/2026/")
+    for response in (first, again, hit):
+        assert response.status_code == 200
+        assert response[page_cache.PROXY_HEADER] == "5"
+        # The browser itself keeps nothing: nginx follows X-Accel-Expires and drops it.
+        assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_proxy_never_keeps_a_page_past_the_window(published, settings):
+    settings.PUBLIC_LIST_PROXY_SECONDS = 5
+    closes = published.round.publication_closes
+    with mock.patch.object(timezone, "now", return_value=closes - timedelta(seconds=3.5)):
+        response = Client().get("/gongshi/2026/")
+    assert response[page_cache.PROXY_HEADER] == "3"
+    with mock.patch.object(timezone, "now", return_value=closes - timedelta(seconds=0.5)):
+        response = Client().get("/gongshi/2026/")
+    assert response.status_code == 200 and "王素芳" in response.content.decode()
+    assert page_cache.PROXY_HEADER not in response
+
+
+def test_the_proxy_keeps_no_signed_in_closed_or_unpublished_page(published, settings):
+    settings.PUBLIC_LIST_PROXY_SECONDS = 5
+    person = Client()
+    person.force_login(published.applicants[0])
+    assert page_cache.PROXY_HEADER not in person.get("/gongshi/2026/")
+    assert page_cache.PROXY_HEADER not in Client().get("/gongshi/2031/")  # 尚未公示, 404
+    set_windows(published.round, publication="closed")
+    closed = Client().get("/gongshi/2026/")
+    assert "公示期已结束" in closed.content.decode()
+    assert page_cache.PROXY_HEADER not in closed
+
+
+def test_no_proxy_seconds_no_header(published, settings):
+    settings.PUBLIC_LIST_PROXY_SECONDS = 0
+    response = Client().get("/gongshi/2026/")
+    assert response.status_code == 200 and page_cache.PROXY_HEADER not in response
+
+
+def test_the_lists_api_answer_may_be_kept_too_but_not_its_refusal(published, settings):
+    settings.PUBLIC_LIST_PROXY_SECONDS = 5
+    response = Client().get("/api/gongshi/2026", {"page": "1"})
+    assert response.status_code == 200 and response.json()["count"] == 3
+    assert response[page_cache.PROXY_HEADER] == "5"
+    refused = Client().get("/api/gongshi/2031")
+    assert refused.status_code == 404 and page_cache.PROXY_HEADER not in refused

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import StringConstraints
 
@@ -445,6 +445,7 @@ def final_result(request: HttpRequest, application_id: ApplicationId) -> dict[st
 )
 def public_list(
     request: HttpRequest,
+    response: HttpResponse,
     year: Year,
     q: Annotated[str, Query(max_length=40)] = "",
     rank: Annotated[int | None, Query(ge=1, le=10**7)] = None,
@@ -452,12 +453,14 @@ def public_list(
 ) -> dict[str, Any]:
     from jifen.core.errors import NotFound
     from jifen.publication.exports import title
-    from jifen.publication.page_cache import public_state
+    from jifen.publication.page_cache import allow_proxy_cache, public_state
     from jifen.rules import INDICATORS
 
     state = public_state(year)  # from the cache: the list's busiest hours
     if not state.open:
         raise NotFound("公示期已结束" if state.state == "closed" else "尚未公示")
+    # The same answer for everyone: the reverse proxy may keep it a few seconds.
+    allow_proxy_cache(response, state)
     data = selectors.public_list(state.publication, year=year, query=q, rank=rank, page=page)
     return {
         "year": year,

@@ -15,6 +15,12 @@ entries per year:
 Only pages that are the same for everyone are cached: a visitor's (not signed in, no message
 waiting). A signed-in person's page carries their name and the logout form, and is rendered
 as before (from the cached rows, selectors.public_list).
+
+The reverse proxy may keep such a page too, for a few seconds (``proxy_seconds``): the
+answer carries ``X-Accel-Expires`` (nginx's own header, never passed on to the browser, which
+still gets ``Cache-Control: private, no-store``), never longer than the window has left to run,
+so the list still disappears on time. deploy/nginx/jifen-public-cache.conf caches only
+answers that carry it, and never for a request with a session or message cookie.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from jifen.rounds import phases
 from jifen.rounds.models import Round
@@ -35,6 +43,8 @@ from .selectors import CACHE_SECONDS, PublicState
 
 STATE_SECONDS = 3600
 _MISSING = "none"
+# nginx's header: how long the proxy may keep this answer (it does not reach the browser).
+PROXY_HEADER = "X-Accel-Expires"
 
 
 def state_key(year: int) -> str:
@@ -106,8 +116,30 @@ def cached_page(
     hit = cache.get(key)
     if hit is not None:
         content, content_type = hit
-        return HttpResponse(content, content_type=content_type)
+        return allow_proxy_cache(HttpResponse(content, content_type=content_type), state)
     response = render()
     if response.status_code == 200 and not response.streaming:
         cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
+        allow_proxy_cache(response, state)
+    return response
+
+
+def proxy_seconds(state: PublicState) -> int:
+    """How long the reverse proxy may keep an open list's page: PUBLIC_LIST_PROXY_SECONDS,
+    cut to the seconds the window has left (0: not at all)."""
+    limit = int(getattr(settings, "PUBLIC_LIST_PROXY_SECONDS", 0) or 0)
+    if limit <= 0 or not state.open or state.round is None:
+        return 0
+    closes = state.round.publication_closes
+    if closes is None:
+        return limit
+    left = int((closes - timezone.now()).total_seconds())
+    return max(0, min(limit, left))
+
+
+def allow_proxy_cache(response: HttpResponse, state: PublicState) -> HttpResponse:
+    """Mark a page that is the same for everyone as one the reverse proxy may keep."""
+    seconds = proxy_seconds(state)
+    if seconds > 0:
+        response[PROXY_HEADER] = str(seconds)
     return response

@@ -268,6 +268,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "jifen.accounts.passwords.NotTrivialValidator"},
 ]
 
+# How long the reverse proxy may keep a visitor's page of the public list (公示名单) and its
+# API answer (jifen.publication.page_cache; deploy/nginx/jifen-public-cache.conf): the
+# opening day's busiest page, the same for everyone. 0: never.
+PUBLIC_LIST_PROXY_SECONDS = int(os.environ.get("PUBLIC_LIST_PROXY_SECONDS", "5") or 0)
+
 # Idle time-out of 30 minutes: a request pushes the expiry forward when the last push is a
 # minute old (jifen.accounts.session_refresh: not a database write on every request).
 SESSION_COOKIE_AGE = 30 * 60
