@@ -80,17 +80,21 @@ def report(out: Path) -> str:
         rps = float(agg["Requests/s"])
         p99 = float(agg["99%"])
         fails = int(agg["Failure Count"])
-        lines.append(f"== {title}: {int(agg['Request Count']):,} requests in {wall:.0f} s")
+        lines.append(f"== {title}: {int(agg['Request Count']):,} requests in {wall:.0f} s "
+                     "(after the ramp)")
         lines.append(
             f"   {rps:.1f} requests/s, p50 {agg['50%']} ms, p95 {agg['95%']} ms, "
             f"p99 {agg['99%']} ms, max {agg['Max Response Time'].split('.')[0]} ms, "
             f"failures {fails}"
         )
         lines.append(
-            f"   CPU of {ncpu} cores over the run: locust {locust / wall / ncpu:.0%}, server "
-            f"(gunicorn, worker, scheduler) {server / wall / ncpu:.0%}, whole machine "
-            f"{busy / total:.0%} (the rest: PostgreSQL, Redis, anything else running)"
+            f"   CPU of {ncpu} cores over the run: locust {locust / wall / ncpu:.0%} (with the "
+            f"ramp), server (nginx, gunicorn, worker, scheduler) {server / wall / ncpu:.0%}, "
+            f"whole machine {busy / total:.0%} (the rest: PostgreSQL, Redis, anything else)"
         )
+        served = int(agg["Request Count"])
+        if served:
+            lines.append(f"   server CPU per request: {server / served * 1000:.1f} ms")
         if name == "mix":
             ok = rps >= TARGET_RPS and p99 < TARGET_P99_MS and fails == 0
             lines.append(f"   target ≥{TARGET_RPS}/s, p99 <{TARGET_P99_MS} ms, no failure: "
