@@ -658,6 +658,25 @@ def test_the_format_comes_from_the_name_or_the_content(tmp_path: Path) -> None:
     assert parse(odd, "permits").rows == 1
 
 
+def test_text_that_is_not_utf8_but_decodes_is_still_refused_as_not_utf8() -> None:
+    """A file with NUL bytes is no text, whatever its first line decodes to: UTF-16 (Excel's
+    "Unicode text"), or a binary file named .csv whose first bytes happen to be valid UTF-8 —
+    the check above depended on the XLSX's compressed bytes, which change with its time."""
+    utf16 = f"id_number\n{B}\n".encode("utf-16-le")
+    errors = refusal(io.BytesIO(utf16), "permits", file_name="records.csv")
+    assert [(e.line, e.message) for e in errors] == [
+        (1, "the file is not UTF-8 text (save it as CSV UTF-8)")
+    ]
+    zip_like = b"PK\x03\x04\x14\x00\x00\x00id_number\n" + f"{B}\n".encode()
+    errors = refusal(io.BytesIO(zip_like), "permits", file_name="records.csv")
+    assert [(e.line, e.message) for e in errors] == [
+        (1, "the file is not UTF-8 text (save it as CSV UTF-8)")
+    ]
+    # A NUL further down is found at its line.
+    late = f"id_number\n{B}\n{A}\x00\n".encode()
+    assert [e.line for e in refusal(io.BytesIO(late), "permits", file_name="r.csv")] == [3]
+
+
 class _Stream(io.RawIOBase):
     """A stream that cannot seek (an upload piped through)."""
 

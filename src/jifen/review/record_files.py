@@ -690,6 +690,10 @@ def _csv_lines(binary: BinaryIO, counter: list[int]) -> Iterator[str]:
             first = False
             if raw.startswith(_BOM):
                 raw = raw[3:]
+        # A NUL byte is UTF-8 but never text: a UTF-16 file, or a binary one (an XLSX named
+        # .csv) whose first bytes happen to decode.
+        if b"\x00" in raw:
+            raise _NotUtf8Here
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
