@@ -25,6 +25,10 @@ CONF = (NGINX_DIR / "jifen.conf").read_text()
 PROXY = (NGINX_DIR / "jifen-proxy.conf").read_text()
 PUBLIC_CACHE = (NGINX_DIR / "jifen-public-cache.conf").read_text()
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+# The tests that run nginx itself.
+needs_nginx = pytest.mark.skipif(
+    NGINX is None, reason="Debian's nginx is not installed (make deploy-deps)"
+)
 
 
 def self_signed(folder: Path) -> None:
@@ -69,7 +73,7 @@ def installed_copy(tmp_path: Path) -> Path:
     return main
 
 
-@pytest.mark.skipif(NGINX is None, reason="Debian's nginx is not installed (make deploy-deps)")
+@needs_nginx
 def test_nginx_accepts_the_example(tmp_path: Path) -> None:
     main = installed_copy(tmp_path)
     result = subprocess.run(
@@ -80,7 +84,7 @@ def test_nginx_accepts_the_example(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(NGINX is None, reason="Debian's nginx is not installed (make deploy-deps)")
+@needs_nginx
 def test_nginx_refuses_a_broken_copy(tmp_path: Path) -> None:
     """The check above can fail: the same file without its proxy settings is refused."""
     main = installed_copy(tmp_path)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.test_nginx_config import NGINX, installed_copy
+from tests.deploy.test_nginx_config import NGINX, installed_copy, needs_nginx
 from tests.serving.harness import (
     ServedSystem,
     WebSession,
@@ -32,9 +32,7 @@ from tests.serving.harness import (
     free_port,
 )
 
-pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="Debian's nginx is not installed (make deploy-deps)"
-)
+pytestmark = needs_nginx
 
 DATABASE = "jifen_scaleout_nginx"
 REDIS_URL = "redis://127.0.0.1:6379/3"

@@ -17,18 +17,17 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.deploy.test_nginx_config import NGINX
+from tests.deploy.test_nginx_config import needs_nginx
 from tests.serving.harness import (
     ServedSystem,
     WebSession,
     clone_database,
     drop_database,
+    free_port,
     node_python,
 )
 
-pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="Debian's nginx is not installed (make deploy-deps)"
-)
+pytestmark = needs_nginx
 
 DATABASE = "jifen_serve_front"
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -54,7 +53,10 @@ def front(pg_url: str, serve_template: str, serve_var: Path) -> Iterator[ServedS
     redis.Redis.from_url(REDIS_URL).flushdb()  # nothing cached by an earlier session
     node = ServedSystem(
         database_url=url, var_dir=serve_var, redis_url=REDIS_URL,
-        migrate=True, extra_env={"SERVE_FRONT": "nginx", "PUBLIC_LIST_PROXY_SECONDS": "2"},
+        migrate=True,
+        # gunicorn's own port chosen free too (PORT + 1, serve.sh's default, may be taken here).
+        extra_env={"SERVE_FRONT": "nginx", "SERVE_APP_PORT": str(free_port()),
+                   "PUBLIC_LIST_PROXY_SECONDS": "2"},
     )
     with node:
         yield node
