@@ -47,6 +47,24 @@ if not control_socket_disable:
 # The proxy in front (nginx, docs/deploy.md) sets X-Forwarded-*; trust it only from here.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+# Python's cyclic garbage collector, tuned for a server: a request makes tens of thousands of
+# short-lived objects, and at the default threshold (700) the collector runs many times a
+# request, walking the long-lived ones (Django, the URL patterns, compiled templates) each
+# time. Each worker freezes what it holds once loaded (never scanned again) and collects the
+# young generation after GUNICORN_GC_THRESHOLD allocations (Instagram's and Django's
+# deployers' practice; measured in docs/benchmarks.md). "0" leaves Python's defaults.
+gc_threshold = os.environ.get("GUNICORN_GC_THRESHOLD", "50000,20,100")
+
+
+def post_worker_init(worker):
+    if gc_threshold.strip() in ("", "0"):
+        return
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*(int(n) for n in gc_threshold.split(",")))
+
 
 # --- metrics of every worker (prometheus_client's multiprocess mode) ----------------------------
 # Each worker writes its figures to PROMETHEUS_MULTIPROC_DIR and /metrics adds them up; the
