@@ -21,6 +21,8 @@
 #   --workers N --threads N (gunicorn; default 3 × cores processes of 1 thread)
 #   --no-front (gunicorn alone on PORT, no nginx: the application's own capacity)
 #   --keep (leave the server running and the database in place at the end)
+#   --no-render (the ceiling experiment: the served templates render an almost empty page,
+#     everything else as ever — bench/load/no_render/; what a free template engine would give)
 # Needs `make load-deps` (locust). Output in bench/out/load/<time>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,6 +50,9 @@ while [ $# -gt 0 ]; do
         --threads) export GUNICORN_THREADS=$2; shift ;;
         --keep) KEEP=1 ;;
         --no-front) FRONT= ;;
+        --no-render)
+            export JIFEN_BENCH_NO_RENDER=1
+            export PYTHONPATH="$ROOT/bench/load/no_render${PYTHONPATH:+:$PYTHONPATH}" ;;
         -h|--help) sed -n '2,/^set/p' "$0" | grep '^#'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac

@@ -67,6 +67,13 @@ def report(out: Path) -> str:
     for name, title in (("mix", "the opening-day mix"), ("public", "the public list alone")):
         stats = out / f"{name}_stats.csv"
         if not stats.exists():
+            # locust itself failed (a crash at start-up, a bad option): say so, with its words.
+            said = out / f"{name}.out"
+            text = said.read_text(errors="replace") if said.exists() else ""
+            tail = text.strip().splitlines()[-5:]
+            lines.append(f"== {title}: NO FIGURES — locust gave none; the end of {said}:")
+            lines.extend(f"   {line}" for line in tail)
+            lines.append("")
             continue
         rows = _rows(stats)
         agg = next(r for r in rows if r["Name"] == "Aggregated")
@@ -121,8 +128,9 @@ def main(argv: list[str]) -> int:
         print(json.dumps(cpu(int(argv[1]))))
         return 0
     if len(argv) == 2 and argv[0] == "report":
-        print(report(Path(argv[1])))
-        return 0
+        text = report(Path(argv[1]))
+        print(text)
+        return 1 if "NO FIGURES" in text else 0
     print(__doc__, file=sys.stderr)
     return 2
 
