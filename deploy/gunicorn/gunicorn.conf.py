@@ -48,22 +48,24 @@ if not control_socket_disable:
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # Python's cyclic garbage collector, tuned for a server: a request makes tens of thousands of
-# short-lived objects, and at the default threshold (700) the collector runs many times a
-# request, walking the long-lived ones (Django, the URL patterns, compiled templates) each
-# time. Each worker freezes what it holds once loaded (never scanned again) and collects the
-# young generation after GUNICORN_GC_THRESHOLD allocations (Instagram's and Django's
-# deployers' practice; measured in docs/benchmarks.md). "0" leaves Python's defaults.
-gc_threshold = os.environ.get("GUNICORN_GC_THRESHOLD", "50000,20,100")
+# short-lived objects, so at the default threshold (700 allocations) the collector runs dozens
+# of times a request, and its older generations' runs walk the long-lived objects too (Django,
+# the URL patterns, the compiled templates). Each worker freezes what it holds once loaded (never
+# scanned again) and runs the collector after GUNICORN_GC_THRESHOLD allocations (measured in
+# docs/benchmarks.md). "0" leaves Python's defaults. Read here, so a malformed value stops
+# gunicorn at start-up instead of every worker as it boots.
+_gc = os.environ.get("GUNICORN_GC_THRESHOLD", "50000,20,100").strip()
+gc_threshold = None if _gc in ("", "0") else tuple(int(n) for n in _gc.split(","))
 
 
 def post_worker_init(worker):
-    if gc_threshold.strip() in ("", "0"):
+    if gc_threshold is None:
         return
     import gc
 
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*(int(n) for n in gc_threshold.split(",")))
+    gc.set_threshold(*gc_threshold)
 
 
 # --- metrics of every worker (prometheus_client's multiprocess mode) ----------------------------

@@ -49,3 +49,11 @@ def test_zero_leaves_pythons_defaults() -> None:
     gc = _worker_gc("0")
     assert gc["after"] == [700, 10, 10]
     assert gc["frozen"] == 0
+
+
+def test_a_malformed_threshold_stops_gunicorn_at_start_up() -> None:
+    env = {**os.environ, "GUNICORN_GC_THRESHOLD": "50000;20"}
+    done = subprocess.run([sys.executable, "-c", f"import runpy; runpy.run_path({str(CONF)!r})"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "invalid literal for int()" in done.stderr
